@@ -1,0 +1,8 @@
+"""Point d'entrée WSGI (gunicorn)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "logement.settings")
+application = get_wsgi_application()
