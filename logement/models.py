@@ -130,14 +130,6 @@ class Territoire(models.Model):
     def departement(self) -> Territoire:
         return self if self.niveau == self.Niveau.DEPARTEMENT else self.parent
 
-    def epci_ids(self) -> set[int]:
-        """EPCI couverts : ceux du Département, ceux de la plateforme, ou l'EPCI lui-même."""
-        if self.niveau == self.Niveau.DEPARTEMENT:
-            return set(self.enfants.filter(niveau=self.Niveau.EPCI).values_list("id", flat=True))
-        if self.niveau == self.Niveau.PLATEFORME:
-            return set(self.perimetre.values_list("id", flat=True))
-        return {self.id}
-
 
 class StructureQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -358,18 +350,15 @@ class Perimetre:
         roles = frozenset(h.role for h in habilitations)
         if Role.ADMINISTRATEUR in roles:
             return cls(tout=True, roles=roles)
-        epci, structures, agregats, territoires = set(), set(), set(), set()
-        for h in habilitations:
-            if h.role == Role.REFERENT:
-                structures.add(h.structure_id)
-                continue
-            couverts = h.territoire.epci_ids()
-            territoires |= couverts | {h.territoire_id, h.territoire.departement.id}
-            if h.role == Role.COPILOTE:
-                agregats |= couverts
-            else:
-                epci |= couverts
-        # Les plateformes qui couvrent un EPCI visible font partie du ressort.
+        structures = {h.structure_id for h in habilitations if h.role == Role.REFERENT}
+        territoriales = [h for h in habilitations if h.role != Role.REFERENT]
+        couverts = _epci_couverts({h.territoire for h in territoriales})
+        epci, agregats, territoires = set(), set(), set()
+        for h in territoriales:
+            t = h.territoire
+            territoires |= couverts[t.id] | {t.id, t.parent_id or t.id}
+            (agregats if h.role == Role.COPILOTE else epci).update(couverts[t.id])
+        # Les plateformes qui couvrent un EPCI du ressort en font partie.
         if epci or agregats:
             territoires |= set(
                 Territoire.objects.filter(perimetre__in=epci | agregats).values_list(
@@ -390,3 +379,23 @@ class Perimetre:
 
     def a_role(self, *roles) -> bool:
         return self.tout or bool(self.roles.intersection(roles))
+
+
+def _epci_couverts(territoires) -> dict[int, set[int]]:
+    """EPCI couverts par chaque territoire, en deux requêtes quel que soit leur nombre."""
+    couverts = {t.id: set() for t in territoires}
+    par_niveau = {n: [t.id for t in territoires if t.niveau == n] for n in Territoire.Niveau}
+    for t in territoires:
+        if t.niveau == Territoire.Niveau.EPCI:
+            couverts[t.id].add(t.id)
+    if par_niveau[Territoire.Niveau.DEPARTEMENT]:
+        for epci_id, dep_id in Territoire.objects.filter(
+            niveau=Territoire.Niveau.EPCI, parent_id__in=par_niveau[Territoire.Niveau.DEPARTEMENT]
+        ).values_list("id", "parent_id"):
+            couverts[dep_id].add(epci_id)
+    if par_niveau[Territoire.Niveau.PLATEFORME]:
+        for pf_id, epci_id in Territoire.perimetre.through.objects.filter(
+            from_territoire_id__in=par_niveau[Territoire.Niveau.PLATEFORME]
+        ).values_list("from_territoire_id", "to_territoire_id"):
+            couverts[pf_id].add(epci_id)
+    return couverts

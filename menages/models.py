@@ -114,7 +114,12 @@ class Menage(Horodatage):
     commune = models.CharField("commune", max_length=120, blank=True, default="")
     telephone = models.CharField("téléphone", max_length=20, blank=True, default="")
     siao_id = models.CharField(
-        "identifiant SI-SIAO", max_length=30, null=True, blank=True, unique=True
+        "identifiant SI-SIAO",
+        max_length=30,
+        null=True,
+        blank=True,
+        unique=True,
+        error_messages={"unique": "Un ménage porte déjà cet identifiant SI-SIAO."},
     )
     nur = models.CharField(
         "numéro unique (NUR)",
@@ -122,6 +127,7 @@ class Menage(Horodatage):
         null=True,
         blank=True,
         unique=True,
+        error_messages={"unique": "Un ménage porte déjà ce NUR."},
         validators=[
             RegexValidator(
                 r"^[0-9A-Z]{6,30}$",

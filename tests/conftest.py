@@ -1,0 +1,74 @@
+"""Fixtures communes : un petit monde de deux Départements pour éprouver le cloisonnement."""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from logement.models import Role, Structure
+
+from . import factories as f
+
+# Les tests de navigateur (live_server) appellent l'ORM depuis un thread asynchrone.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _hachage_rapide(settings):
+    # PBKDF2 coûte ~0,3 s par mot de passe : inutile pour des comptes de test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def monde(db):
+    """Deux Départements ; le premier a deux EPCI et deux plateformes, le second un EPCI.
+
+    Chaque EPCI a un ménage suivi par une structure différente ; un ménage de A1 n'a pas
+    encore de mesure. Un utilisateur par rôle, habilité sur le premier Département.
+    """
+    d1 = f.DepartementFactory(code="01", nom="Département fictif Un")
+    d2 = f.DepartementFactory(code="02", nom="Département fictif Deux")
+    a1 = f.EpciFactory(parent=d1, nom="EPCI A1")
+    a2 = f.EpciFactory(parent=d1, nom="EPCI A2")
+    b1 = f.EpciFactory(parent=d2, nom="EPCI B1")
+    p1 = f.PlateformeFactory(parent=d1, nom="Plateforme P1", epcis=[a1])
+    p2 = f.PlateformeFactory(parent=d1, nom="Plateforme P2", epcis=[a2])
+    q1 = f.PlateformeFactory(parent=d2, nom="Plateforme Q1", epcis=[b1])
+    s1 = f.StructureFactory(nom="CHRS Un", territoire=d1)
+    s2 = f.StructureFactory(nom="AML Deux", type=Structure.Type.AML_IML, territoire=d1)
+    s3 = f.StructureFactory(nom="CHRS Trois", territoire=d2)
+
+    m_a1 = f.MenageFactory(territoire=a1)
+    m_a1_sans_mesure = f.MenageFactory(territoire=a1)
+    m_a2 = f.MenageFactory(territoire=a2)
+    m_b1 = f.MenageFactory(territoire=b1)
+    mesure_a1 = f.MesureFactory(menage=m_a1, structure=s1)
+    mesure_a2 = f.MesureFactory(menage=m_a2, structure=s2)
+    mesure_b1 = f.MesureFactory(menage=m_b1, structure=s3)
+
+    return SimpleNamespace(
+        d1=d1,
+        d2=d2,
+        a1=a1,
+        a2=a2,
+        b1=b1,
+        p1=p1,
+        p2=p2,
+        q1=q1,
+        s1=s1,
+        s2=s2,
+        s3=s3,
+        m_a1=m_a1,
+        m_a1_sans_mesure=m_a1_sans_mesure,
+        m_a2=m_a2,
+        m_b1=m_b1,
+        mesure_a1=mesure_a1,
+        mesure_a2=mesure_a2,
+        mesure_b1=mesure_b1,
+        referent=f.utilisateur(Role.REFERENT, structure=s1, username="referent"),
+        coordinateur=f.utilisateur(Role.COORDINATEUR, territoire=p1, username="coordinateur"),
+        agent=f.utilisateur(Role.AGENT_DEPARTEMENTAL, territoire=d1, username="agent"),
+        copilote=f.utilisateur(Role.COPILOTE, territoire=a1, username="copilote"),
+        administrateur=f.utilisateur(Role.ADMINISTRATEUR, username="administrateur"),
+        sans_role=f.UserFactory(username="sans_role"),
+    )
