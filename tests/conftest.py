@@ -19,6 +19,15 @@ def _hachage_rapide(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _statiques_sans_manifeste(settings):
+    # Le manifeste n'existe qu'après collectstatic (production) : stockage simple en test.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def monde(db):
     """Deux Départements ; le premier a deux EPCI et deux plateformes, le second un EPCI.
