@@ -133,7 +133,7 @@ class Convention(Horodatage):
     class Meta:
         verbose_name = "convention de financement"
         verbose_name_plural = "conventions de financement"
-        ordering = ["-annee", "structure"]
+        ordering = ["-annee", "structure_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["financeur", "structure", "type_mesure", "annee", "territoire"],
@@ -547,7 +547,7 @@ class Renouvellement(Horodatage):
 
     class Meta:
         verbose_name = "renouvellement"
-        ordering = ["mesure", "date_decision"]
+        ordering = ["mesure_id", "date_decision"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(nouvelle_fin_prevue__gt=F("ancienne_fin_prevue")),
@@ -599,6 +599,7 @@ class ProjetAccompagnement(Horodatage):
     class Meta:
         verbose_name = "projet d'accompagnement"
         verbose_name_plural = "projets d'accompagnement"
+        ordering = ["-date_elaboration", "-id"]
 
     def __str__(self):
         return f"Projet du {self.date_elaboration:%d/%m/%Y}"
@@ -636,7 +637,7 @@ class ObjectifProjet(Horodatage):
     class Meta:
         verbose_name = "objectif du projet"
         verbose_name_plural = "objectifs du projet"
-        ordering = ["projet", "domaine", "echeance"]
+        ordering = ["projet_id", "domaine_id", "echeance"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(date_atteinte__isnull=True) | Q(statut="atteint"),
@@ -671,7 +672,7 @@ class ActionProjet(Horodatage):
 
     class Meta:
         verbose_name = "action"
-        ordering = ["objectif", "echeance"]
+        ordering = ["objectif_id", "echeance"]
 
     def __str__(self):
         return self.intitule
@@ -704,7 +705,7 @@ class RevisionProjet(Horodatage):
     class Meta:
         verbose_name = "révision du projet"
         verbose_name_plural = "révisions du projet"
-        ordering = ["projet", "-date"]
+        ordering = ["projet_id", "-date"]
 
     def __str__(self):
         return f"Révision du {self.date:%d/%m/%Y}"
@@ -758,7 +759,7 @@ class Rencontre(Horodatage):
 
     class Meta:
         verbose_name = "rencontre"
-        ordering = ["-date", "-cree_le"]
+        ordering = ["-date", "-id"]
         indexes = [models.Index(fields=["menage", "date"], name="rencontre_menage_date")]
         constraints = [
             models.CheckConstraint(

@@ -342,7 +342,7 @@ class ObjectifAttribution(Horodatage):
     class Meta:
         verbose_name = "objectif d'attribution"
         verbose_name_plural = "objectifs d'attribution"
-        ordering = ["-annee", "territoire"]
+        ordering = ["-annee", "territoire_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["territoire", "annee"],

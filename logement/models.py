@@ -75,11 +75,12 @@ class Territoire(models.Model):
     nom = models.CharField("nom", max_length=200)
     parent = models.ForeignKey(
         "self",
-        verbose_name="Département de rattachement",
+        verbose_name="département de rattachement",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="enfants",
+        limit_choices_to={"niveau": "departement"},
     )
     perimetre = models.ManyToManyField(
         "self",
@@ -261,7 +262,7 @@ class Habilitation(Horodatage):
 
     class Meta:
         verbose_name = "habilitation"
-        ordering = ["user", "role"]
+        ordering = ["user_id", "role"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(date_fin__isnull=True) | Q(date_fin__gte=models.F("date_debut")),

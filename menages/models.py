@@ -3,6 +3,8 @@ procédures d'expulsion."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -166,7 +168,7 @@ class Menage(Horodatage):
 
     class Meta:
         verbose_name = "ménage"
-        ordering = ["-cree_le"]
+        ordering = ["-id"]
         indexes = [models.Index(fields=["territoire", "statut"], name="menage_territoire_statut")]
         constraints = [
             models.CheckConstraint(
@@ -179,8 +181,8 @@ class Menage(Horodatage):
         ]
 
     def __str__(self):
-        demandeur = self.demandeur_principal
-        return f"{self.reference} — {demandeur.nom_complet}" if demandeur else self.reference
+        # Pas le nom du demandeur : ce serait une requête par ménage affiché.
+        return self.reference
 
     def clean(self):
         if self.territoire_id and self.territoire.niveau != Territoire.Niveau.EPCI:
@@ -203,7 +205,7 @@ class Menage(Horodatage):
             return super().save(*args, **kwargs)
         # La référence dépend de la clé : on l'écrit dans la même transaction.
         with transaction.atomic():
-            self.reference = f"tmp-{timezone.now().timestamp()}"
+            self.reference = f"tmp-{uuid.uuid4().hex[:24]}"
             super().save(*args, **kwargs)
             self.reference = self.reference_pour(self.pk)
             Menage.objects.filter(pk=self.pk).update(reference=self.reference)
@@ -245,6 +247,7 @@ class Personne(Horodatage):
     nom = models.CharField("nom", max_length=120)
     prenom = models.CharField("prénom", max_length=120)
     nom_normalise = models.CharField(
+        "nom normalisé",
         max_length=250,
         editable=False,
         db_index=True,
@@ -264,7 +267,7 @@ class Personne(Horodatage):
 
     class Meta:
         verbose_name = "personne"
-        ordering = ["menage", "role", "date_naissance"]
+        ordering = ["menage_id", "role", "date_naissance"]
         constraints = [
             models.UniqueConstraint(
                 fields=["menage"],
@@ -316,7 +319,7 @@ class SituationResidentielle(Horodatage):
     class Meta:
         verbose_name = "situation résidentielle"
         verbose_name_plural = "situations résidentielles"
-        ordering = ["personne", "-date_debut"]
+        ordering = ["personne_id", "-date_debut"]
         indexes = [models.Index(fields=["personne", "date_debut"], name="situation_personne_date")]
         constraints = [
             models.CheckConstraint(
@@ -379,7 +382,7 @@ class Ressource(Horodatage):
 
     class Meta:
         verbose_name = "ressource"
-        ordering = ["menage", "type"]
+        ordering = ["menage_id", "type_id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(montant_mensuel__gte=0),
@@ -430,7 +433,7 @@ class Consentement(Horodatage):
 
     class Meta:
         verbose_name = "consentement"
-        ordering = ["menage", "-date"]
+        ordering = ["menage_id", "-date"]
 
     def __str__(self):
         return f"{self.get_adhesion_display()} le {self.date:%d/%m/%Y}"
@@ -531,7 +534,7 @@ class EtapeProcedure(Horodatage):
     class Meta:
         verbose_name = "étape de procédure"
         verbose_name_plural = "étapes de procédure"
-        ordering = ["procedure", "date", "etape"]
+        ordering = ["procedure_id", "date", "etape"]
         constraints = [
             models.UniqueConstraint(
                 fields=["procedure", "etape"],
@@ -580,7 +583,7 @@ class ActionPrevention(Horodatage):
     class Meta:
         verbose_name = "action de prévention"
         verbose_name_plural = "actions de prévention"
-        ordering = ["procedure", "date"]
+        ordering = ["procedure_id", "date"]
 
     def __str__(self):
         return f"{self.get_type_display()} le {self.date:%d/%m/%Y}"
