@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "menages",
     "accompagnement",
     "attributions",
+    "demo",
 ]
 
 MIDDLEWARE = [
