@@ -102,6 +102,68 @@ class ConventionQuerySet(models.QuerySet):
             | Q(structure_id__in=perimetre.structure_ids)
         )
 
+    def avec_occupation(self, annee: int, aujourdhui: dt.date | None = None):
+        """Conventions de l'année `annee` annotées de leur occupation, calculée en SQL.
+
+        Période observée : du 1er janvier au 31 décembre, ou jusqu'à aujourd'hui pour l'année
+        en cours. Chaque mesure rattachée compte ses jours actifs dans la période (bornes
+        incluses, une mesure non terminée court jusqu'à la fin de la période) :
+        - `jours_mesures` : somme de ces jours ; `jours_capacite` : mesures financées × jours
+          de la période ; `taux_occupation` : leur rapport en % (vide si la période n'a pas
+          commencé) ;
+        - `mesures_rattachees` : toutes les mesures rattachées, actives ou non dans l'année ;
+        - `menages_accompagnes` : ménages distincts dont une mesure est active dans la période ;
+        - `cout_par_menage` : budget ÷ ménages accompagnés (vide sans ménage).
+        """
+        from django.db.models.functions import Cast, Coalesce, Greatest, Least
+
+        from logement.expressions import JoursEntre
+
+        aujourdhui = aujourdhui or timezone.localdate()
+        debut = dt.date(annee, 1, 1)
+        fin = min(dt.date(annee, 12, 31), aujourdhui)
+        jours_periode = max((fin - debut).days + 1, 0)
+        debut_sql = models.Value(debut, output_field=models.DateField())
+        fin_sql = models.Value(fin, output_field=models.DateField())
+        active = Q(mesures__date_debut__isnull=False, mesures__date_debut__lte=fin) & (
+            Q(mesures__date_fin__isnull=True) | Q(mesures__date_fin__gte=debut)
+        )
+        jours = (
+            JoursEntre(
+                Least(Coalesce("mesures__date_fin", fin_sql), fin_sql),
+                Greatest("mesures__date_debut", debut_sql),
+            )
+            + 1
+        )
+        return (
+            self.filter(annee=annee)
+            .annotate(
+                mesures_rattachees=models.Count("mesures"),
+                jours_mesures=Coalesce(models.Sum(jours, filter=active), 0),
+                jours_capacite=F("nombre_mesures") * jours_periode,
+                menages_accompagnes=models.Count("mesures__menage", filter=active, distinct=True),
+            )
+            .annotate(
+                taux_occupation=models.Case(
+                    models.When(
+                        jours_capacite__gt=0,
+                        then=Cast("jours_mesures", models.FloatField()) * 100 / F("jours_capacite"),
+                    ),
+                    output_field=models.FloatField(),
+                ),
+                cout_par_menage=models.Case(
+                    models.When(
+                        menages_accompagnes__gt=0,
+                        then=models.ExpressionWrapper(
+                            F("budget") / F("menages_accompagnes"),
+                            output_field=models.DecimalField(max_digits=12, decimal_places=2),
+                        ),
+                    ),
+                    output_field=models.DecimalField(max_digits=12, decimal_places=2),
+                ),
+            )
+        )
+
 
 class Convention(Horodatage):
     """Financement d'un nombre de mesures d'un type, pour une structure et une année."""
@@ -172,6 +234,9 @@ class OrientationQuerySet(models.QuerySet):
 
     def en_attente(self):
         return self.filter(statut=Orientation.Statut.EN_ATTENTE)
+
+    def decidees(self):
+        return self.exclude(statut=Orientation.Statut.EN_ATTENTE)
 
 
 class Orientation(Horodatage):

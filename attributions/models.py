@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
 
 from logement.models import Horodatage, Referentiel, Structure, Territoire, verifier_ordre_dates
 from menages.models import Menage
@@ -41,6 +57,33 @@ class LogementQuerySet(models.QuerySet):
             # Un référent voit les logements proposés aux ménages qu'il suit.
             condition |= Q(id__in=Proposition.objects.visible_to(user).values("logement_id"))
         return self.filter(condition)
+
+    def avec_disponibilite(self):
+        return self.annotate(
+            disponible=ExpressionWrapper(_condition_disponible(), output_field=BooleanField())
+        )
+
+    def disponibles(self):
+        return self.filter(_condition_disponible())
+
+    def indisponibles(self):
+        return self.exclude(_condition_disponible())
+
+    def avec_derniere_etape(self):
+        """Étape de la dernière proposition faite pour chaque logement (vide sans proposition)."""
+        derniere = (
+            Proposition.objects.filter(logement=OuterRef("pk"))
+            .avec_etape()
+            .order_by("-date_proposition", "-id")
+        )
+        return self.annotate(derniere_etape=Subquery(derniere.values("etape_calculee")[:1]))
+
+
+def _condition_disponible() -> Q:
+    """Disponible : pas retiré du dispositif, et aucun bail signé par un ménage de la plateforme
+    (en attente d'entrée ou occupé)."""
+    bail = Proposition.objects.filter(logement=OuterRef("pk"), date_signature_bail__isnull=False)
+    return Q(date_retrait__isnull=True) & ~Exists(bail)
 
 
 class Logement(Horodatage):
@@ -113,6 +156,9 @@ class Logement(Horodatage):
 
     objects = LogementQuerySet.as_manager()
 
+    # La CALEOL examine au moins trois candidats par logement, sauf désignation DALO.
+    CANDIDATS_MINIMUM_CALEOL = 3
+
     class Meta:
         verbose_name = "logement"
         ordering = ["-date_disponibilite"]
@@ -137,6 +183,10 @@ class Logement(Horodatage):
 
     def __str__(self):
         return f"{self.reference} — {self.typologie}, {self.commune}"
+
+    @property
+    def loyer_charges_comprises(self):
+        return self.loyer + self.charges
 
     def clean(self):
         verifier_ordre_dates(
@@ -165,6 +215,40 @@ class PropositionQuerySet(models.QuerySet):
     def attributions_entre(self, debut, fin):
         return self.filter(date_signature_bail__range=(debut, fin))
 
+    def avec_etape(self):
+        """Annote `etape_calculee` : la règle de `Proposition.REGLES_ETAPE`, évaluée en base."""
+        return self.annotate(
+            etape_calculee=Case(
+                *(
+                    When(condition, then=Value(etape))
+                    for etape, condition in Proposition.REGLES_ETAPE
+                ),
+                default=Value(Proposition.Etape.PROPOSEE),
+                output_field=CharField(),
+            )
+        )
+
+    def a_l_etape(self, *etapes):
+        return self.avec_etape().filter(etape_calculee__in=etapes)
+
+    def en_cours(self):
+        """Propositions encore dans la course : ni sans suite, ni conclues par un bail."""
+        return self.a_l_etape(*Proposition.ETAPES_EN_COURS)
+
+    def compter_par_etape(self) -> dict[str, int]:
+        """Nombre de propositions par étape, en une requête ; chaque étape figure, même à zéro."""
+        comptes = dict.fromkeys(Proposition.Etape.values, 0)
+        lignes = self.avec_etape().order_by().values("etape_calculee").annotate(n=Count("id"))
+        comptes.update({ligne["etape_calculee"]: ligne["n"] for ligne in lignes})
+        return comptes
+
+    def delai_de_reponse_depasse(self, jour=None):
+        jour = jour or timezone.localdate()
+        limite = jour - dt.timedelta(days=Proposition.DELAI_REPONSE_JOURS)
+        return self.a_l_etape(Proposition.Etape.DECISION_CALEOL).filter(
+            decision__attribution=True, date_caleol__lt=limite
+        )
+
 
 class Proposition(Horodatage):
     """Proposition d'un logement à un ménage, jusqu'à la CALEOL, la réponse et le bail."""
@@ -182,8 +266,25 @@ class Proposition(Horodatage):
         ENTREE = "entree", "Entrée dans les lieux"
         CLOSE = "close", "Sans suite"
 
+    # L'étape est la première dont la condition est remplie (à défaut : proposée). Seule
+    # définition de la règle : évaluée en base par `avec_etape()`, en Python par `etape`.
+    REGLES_ETAPE = (
+        (Etape.ENTREE, Q(date_entree__isnull=False)),
+        (Etape.BAIL, Q(date_signature_bail__isnull=False)),
+        (
+            Etape.CLOSE,
+            Q(reponse=Reponse.REFUS)
+            | Q(decision__attribution=False)
+            | Q(date_classement__isnull=False),
+        ),
+        (Etape.REPONSE, Q(reponse=Reponse.ACCEPTATION)),
+        (Etape.DECISION_CALEOL, Q(decision__isnull=False)),
+    )
+    ETAPES_EN_COURS = (Etape.PROPOSEE, Etape.DECISION_CALEOL, Etape.REPONSE)
+
     # Délai légal de réponse du ménage après une attribution (jours).
     DELAI_REPONSE_JOURS = 10
+    MOTIF_ATTRIBUE_A_UN_AUTRE = "Logement attribué à un autre candidat."
 
     menage = models.ForeignKey(
         Menage, verbose_name="ménage", on_delete=models.PROTECT, related_name="propositions"
@@ -214,6 +315,16 @@ class Proposition(Horodatage):
     motif_refus = models.CharField("motif du refus", max_length=250, blank=True, default="")
     date_signature_bail = models.DateField("bail signé le", null=True, blank=True, db_index=True)
     date_entree = models.DateField("entrée dans les lieux", null=True, blank=True)
+    date_classement = models.DateField(
+        "classée sans suite le",
+        null=True,
+        blank=True,
+        help_text="La proposition sort de la course sans décision ni refus : le logement a été "
+        "attribué à un autre candidat, ou retiré.",
+    )
+    motif_classement = models.CharField(
+        "motif du classement sans suite", max_length=250, blank=True, default=""
+    )
 
     objects = PropositionQuerySet.as_manager()
 
@@ -254,6 +365,11 @@ class Proposition(Horodatage):
                 name="proposition_entree_apres_bail",
                 violation_error_message="L'entrée dans les lieux suit la signature du bail.",
             ),
+            models.CheckConstraint(
+                condition=Q(date_classement__isnull=True) | Q(date_signature_bail__isnull=True),
+                name="proposition_classee_sans_bail",
+                violation_error_message="Une proposition classée sans suite ne mène pas à un bail.",
+            ),
             models.UniqueConstraint(
                 fields=["logement"],
                 condition=Q(date_signature_bail__isnull=False, date_entree__isnull=True),
@@ -267,17 +383,32 @@ class Proposition(Horodatage):
 
     @property
     def etape(self) -> str:
-        if self.date_entree:
-            return self.Etape.ENTREE
-        if self.date_signature_bail:
-            return self.Etape.BAIL
-        if self.reponse == self.Reponse.REFUS or (self.decision and not self.decision.attribution):
-            return self.Etape.CLOSE
-        if self.reponse == self.Reponse.ACCEPTATION:
-            return self.Etape.REPONSE
-        if self.decision_id:
-            return self.Etape.DECISION_CALEOL
-        return self.Etape.PROPOSEE
+        return next(
+            (etape for etape, condition in self.REGLES_ETAPE if _satisfait(self, condition)),
+            self.Etape.PROPOSEE,
+        )
+
+    @property
+    def etape_libelle(self) -> str:
+        return self.Etape(self.etape).label
+
+    @property
+    def sans_suite(self) -> bool:
+        return self.etape == self.Etape.CLOSE
+
+    @property
+    def date_limite_reponse(self) -> dt.date | None:
+        """Fin du délai de réponse du ménage, qui court à compter de l'attribution."""
+        if self.decision_id and self.decision.attribution and self.date_caleol:
+            return self.date_caleol + dt.timedelta(days=self.DELAI_REPONSE_JOURS)
+        return None
+
+    @property
+    def delai_reponse_depasse(self) -> bool:
+        limite = self.date_limite_reponse
+        return bool(
+            limite and self.etape == self.Etape.DECISION_CALEOL and timezone.localdate() > limite
+        )
 
     def clean(self):
         verifier_ordre_dates(
@@ -303,8 +434,47 @@ class Proposition(Horodatage):
                 erreurs["date_signature_bail"] = "Un bail suppose l'acceptation du ménage."
         if self.date_entree and not self.date_signature_bail:
             erreurs["date_entree"] = "L'entrée dans les lieux suit la signature du bail."
+        if self.reponse == self.Reponse.ACCEPTATION and not (
+            self.decision_id and self.decision.attribution
+        ):
+            erreurs.setdefault(
+                "reponse", "Le ménage accepte une attribution : la CALEOL doit l'avoir décidée."
+            )
+        if self.date_classement:
+            if not self.motif_classement:
+                erreurs["motif_classement"] = "Indiquez pourquoi la proposition est sans suite."
+            if self.date_signature_bail:
+                erreurs.setdefault(
+                    "date_signature_bail", "Cette proposition est classée sans suite."
+                )
         if erreurs:
             raise ValidationError(erreurs)
+
+
+def _satisfait(obj, condition) -> bool:
+    """Évalue sur une instance une condition Q faite d'égalités et de `isnull`, comme la base.
+
+    Sert à lire `REGLES_ETAPE` sans requête ; un chemin à travers une relation vide vaut NULL,
+    qui n'est égal à rien (comme la jointure externe en SQL).
+    """
+    if isinstance(condition, Q):
+        resultats = (_satisfait(obj, enfant) for enfant in condition.children)
+        vrai = all(resultats) if condition.connector == Q.AND else any(resultats)
+        return vrai != condition.negated
+    chemin, attendu = condition
+    *champs, lookup = chemin.split("__")
+    if lookup != "isnull":
+        champs, lookup = [*champs, lookup], "exact"
+    valeur = obj
+    for i, nom in enumerate(champs):
+        if valeur is None:
+            break
+        champ = valeur._meta.get_field(nom)
+        dernier = i == len(champs) - 1
+        valeur = getattr(valeur, champ.attname if dernier and champ.is_relation else nom)
+    if lookup == "isnull":
+        return (valeur is None) == attendu
+    return valeur is not None and valeur == attendu
 
 
 class ObjectifAttributionQuerySet(models.QuerySet):

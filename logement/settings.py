@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "logement.navigation.navigation",
             ],
         },
     },
@@ -143,6 +144,14 @@ LOGEMENT = {
     "VALIDITE_NUR_MOIS": env.int("VALIDITE_NUR_MOIS", default=12),
     # Conservation en base active après le dernier contact (CNIL : 2 ans), en jours.
     "CONSERVATION_JOURS": env.int("CONSERVATION_JOURS", default=730),
+    # Tableau de bord : mesure dont la fin prévue approche sans solution de logement (jours).
+    "ALERTE_FIN_MESURE_JOURS": env.int("ALERTE_FIN_MESURE_JOURS", default=30),
+    # Tableau de bord : ménage suivi sans rencontre depuis plus de … jours.
+    "ALERTE_SANS_CONTACT_JOURS": env.int("ALERTE_SANS_CONTACT_JOURS", default=45),
+    # Tableau de bord : procédure d'expulsion passée à une nouvelle étape depuis … jours.
+    "ALERTE_ETAPE_EXPULSION_JOURS": env.int("ALERTE_ETAPE_EXPULSION_JOURS", default=30),
+    # Secret statistique : effectifs masqués (« < 5 ») en dessous de ce seuil pour les co-pilotes.
+    "SEUIL_SECRET_STATISTIQUE": env.int("SEUIL_SECRET_STATISTIQUE", default=5),
 }
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

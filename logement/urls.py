@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -13,5 +13,9 @@ urlpatterns = [
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("sante/", views.sante, name="sante"),
+    path("menages/", include("menages.urls")),
+    path("accompagnement/", include("accompagnement.urls")),
+    path("conventions/", include("accompagnement.urls_conventions")),
+    path("logements/", include("attributions.urls")),
     path("admin/", admin.site.urls),
 ]

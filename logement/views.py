@@ -1,16 +1,16 @@
-"""Pages du socle : accueil selon le périmètre de l'utilisateur, sonde de santé."""
+"""Pages du socle : tableau de bord d'accueil selon le rôle, sonde de santé."""
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from .selectors import resume_perimetre
+from .selectors import tableau_de_bord
 
 
 @login_required
 def accueil(request):
-    return render(request, "accueil.html", {"resume": resume_perimetre(request.user)})
+    return render(request, "accueil.html", {"tableau": tableau_de_bord(request.user)})
 
 
 def sante(request):

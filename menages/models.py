@@ -214,6 +214,18 @@ class Menage(Horodatage):
     def reference_pour(pk: int) -> str:
         return f"M{pk:07d}"
 
+    def alerte_nur(self, jour=None) -> str:
+        """« echue » ou « proche » (moins de LOGEMENT["ALERTE_NUR_JOURS"] jours), sinon ""."""
+        echeance = self.nur_date_renouvellement
+        if not echeance:
+            return ""
+        jour = jour or timezone.localdate()
+        if echeance < jour:
+            return "echue"
+        if (echeance - jour).days <= settings.LOGEMENT["ALERTE_NUR_JOURS"]:
+            return "proche"
+        return ""
+
     @property
     def demandeur_principal(self) -> Personne | None:
         # Parcourt la liste préchargée quand il y en a une (pas de requête par ménage).

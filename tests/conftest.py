@@ -13,6 +13,22 @@ from . import factories as f
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _est_transactionnel(item) -> bool:
+    marque = item.get_closest_marker("django_db")
+    return bool(
+        {"live_server", "transactional_db"} & set(getattr(item, "fixturenames", ()))
+        or (marque and marque.kwargs.get("transaction"))
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # Un test transactionnel vide la base en fin de test : il passe après tous les autres.
+    # pytest-django trie déjà ainsi, mais le regroupement par navigateur de pytest-playwright
+    # (fixture paramétrée de portée session) peut défaire ce tri.
+    items.sort(key=_est_transactionnel)
+
+
 @pytest.fixture(autouse=True)
 def _hachage_rapide(settings):
     # PBKDF2 coûte ~0,3 s par mot de passe : inutile pour des comptes de test.

@@ -28,21 +28,27 @@ def test_mauvais_mot_de_passe_message_clair(client):
 
 
 @pytest.mark.parametrize(
-    ("role", "menages_visibles"),
-    [("referent", 1), ("coordinateur", 2), ("agent", 3), ("administrateur", 4)],
+    ("role", "menages_suivis"), [("coordinateur", 2), ("agent", 3), ("administrateur", 4)]
 )
-def test_accueil_montre_le_perimetre_du_role(client, monde, role, menages_visibles):
+def test_accueil_montre_le_perimetre_du_role(client, monde, role, menages_suivis):
     client.force_login(getattr(monde, role))
     reponse = client.get(reverse("accueil"))
     assert reponse.status_code == 200
-    assert reponse.context["resume"]["menages"]["total"] == menages_visibles
+    assert reponse.context["tableau"]["territorial"]["menages_suivis"] == menages_suivis
+
+
+def test_accueil_du_referent_montre_son_suivi(client, monde):
+    client.force_login(monde.referent)
+    tableau = client.get(reverse("accueil")).context["tableau"]
+    assert "referent" in tableau
+    assert "territorial" not in tableau
 
 
 def test_accueil_du_copilote_sans_donnees_personnelles(client, monde):
     client.force_login(monde.copilote)
     reponse = client.get(reverse("accueil"))
     contenu = reponse.content.decode()
-    assert "menages" not in reponse.context["resume"]
+    assert "territorial" not in reponse.context["tableau"]
     assert "chiffres agrégés" in contenu
     assert monde.m_a1.reference not in contenu
 
@@ -54,7 +60,7 @@ def test_accueil_sans_habilitation(client, monde):
 
 def test_accueil_en_nombre_de_requetes_constant(client, monde, django_assert_max_num_queries):
     client.force_login(monde.agent)
-    with django_assert_max_num_queries(14) as petit:
+    with django_assert_max_num_queries(30) as petit:
         client.get(reverse("accueil"))
     for _ in range(20):
         f.MesureFactory(menage=f.MenageFactory(territoire=monde.a2), structure=monde.s2)

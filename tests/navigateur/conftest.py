@@ -1,0 +1,93 @@
+"""Tests de navigateur : Playwright pilote le Chromium de Debian sur le serveur de test."""
+
+import os
+import shutil
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+MOT_DE_PASSE = "mot-de-passe-de-test-1"
+# WCAG 2.1 niveaux A et AA : ce que le référentiel RGAA reprend.
+NORMES_AXE = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def pytest_collection_modifyitems(items):
+    # live_server vide la base après chaque test ; serialized_rollback y remet les tables de
+    # référence chargées par les migrations, dont les autres tests ont besoin.
+    for item in items:
+        if "navigateur" in item.nodeid:
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Chromium introuvable ({CHROMIUM}) alors que REQUIRE_SERVICES=1.")
+        pytest.skip("Chromium n'est pas installé (apt-get install chromium).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        # Sans ces options, Chromium tente des connexions sortantes que la machine refuse.
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def page(page):
+    # Toute erreur JavaScript de la page fait échouer le test.
+    erreurs = []
+    page.on("pageerror", lambda exc: erreurs.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and erreurs.append(msg.text))
+    yield page
+    assert not erreurs, f"Erreurs dans la console du navigateur : {erreurs}"
+
+
+@pytest.fixture
+def connecter(page, live_server):
+    """connecter(user) : ouvre une session par le formulaire de connexion, comme un humain."""
+
+    def _connecter(user):
+        page.goto(f"{live_server.url}/connexion/")
+        page.get_by_label("Nom d’utilisateur").fill(user.username)
+        page.get_by_label("Mot de passe").fill(MOT_DE_PASSE)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_load_state()
+        return page
+
+    return _connecter
+
+
+@pytest.fixture
+def verifier_accessibilite():
+    axe = Axe()
+
+    def _verifier(page):
+        resultats = axe.run(
+            page,
+            options={
+                "runOnly": {"type": "tag", "values": NORMES_AXE},
+                "resultTypes": ["violations"],
+            },
+        )
+        assert resultats.violations_count == 0, resultats.generate_report()
+
+    return _verifier
+
+
+@pytest.fixture
+def comptes(monde):
+    """Mot de passe connu pour chaque compte du monde de test."""
+    for user in (monde.referent, monde.coordinateur, monde.agent, monde.copilote):
+        user.set_password(MOT_DE_PASSE)
+        user.save()
+    return monde
