@@ -2014,6 +2014,10 @@ class Generateur:
                     autre.reponse = Proposition.Reponse.REFUS
                     autre.date_reponse = _entre(rng, p.date_caleol, limite)
                     autre.motif_refus = rng.choice(TITRES["refus_menage"])
+                elif p.date_signature_bail:
+                    # Comme attributions.services.signer_bail : le bail signé clôt les autres.
+                    autre.date_classement = p.date_signature_bail
+                    autre.motif_classement = Proposition.MOTIF_ATTRIBUE_A_UN_AUTRE
 
     def _logement(self, rng, e, taille, social, captation, disponible, contingent=None) -> Ligne:
         self.nb_logements += 1

@@ -151,6 +151,18 @@ def test_propositions_a_chaque_etape():
     assert propositions.filter(reponse=Proposition.Reponse.REFUS).exclude(motif_refus="").exists()
 
 
+def test_un_bail_signe_classe_les_autres_candidats_du_logement():
+    baux = Proposition.objects.attributions()
+    en_souffrance = (
+        Proposition.objects.filter(logement__in=baux.values("logement"))
+        .exclude(pk__in=baux.values("pk"))
+        .filter(date_classement__isnull=True)
+        .exclude(reponse=Proposition.Reponse.REFUS)
+    )
+    assert baux.exists()
+    assert not en_souffrance.exists()
+
+
 def test_procedures_de_toutes_issues_sans_expulsion_pendant_la_treve():
     assert set(ProcedureExpulsion.objects.values_list("issue", flat=True)) == set(
         ProcedureExpulsion.Issue.values
