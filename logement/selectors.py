@@ -185,7 +185,13 @@ def _objectif(user, habilitations, annee, *, roles) -> int | None:
         objectifs = objectifs.filter(
             territoire_id__in={h.territoire_id for h in habilitations if h.role in roles}
         )
-    return objectifs.aggregate(total=Sum("objectif"))["total"]
+    total = objectifs.aggregate(total=Sum("objectif"))["total"]
+    if total is None and not user.perimetre.tout:
+        # Une plateforme a rarement un objectif propre : on prend celui de ses EPCI.
+        total = ObjectifAttribution.objects.filter(
+            annee=annee, territoire_id__in=user.perimetre.agregats_epci_ids
+        ).aggregate(total=Sum("objectif"))["total"]
+    return total
 
 
 def _attributions(baux, objectif) -> dict:

@@ -188,6 +188,14 @@ def test_baux_de_l_annee_rapportes_a_l_objectif_des_territoires_habilites(
     assert t["territorial"]["attributions"] == attributions
 
 
+def test_coordinateur_sans_objectif_de_plateforme_prend_celui_de_ses_epci(client, monde):
+    bail_signe(monde.m_a1)
+    ObjectifAttribution.objects.create(territoire=monde.a1, annee=ANNEE, objectif=4)
+    ObjectifAttribution.objects.create(territoire=monde.a2, annee=ANNEE, objectif=40)
+    _, t = tableau(client, monde.coordinateur)
+    assert t["territorial"]["attributions"] == {"baux": 1, "objectif": 4, "taux": 25}
+
+
 def test_sans_objectif_le_taux_d_attribution_est_vide(client, monde):
     bail_signe(monde.m_a1)
     reponse, t = tableau(client, monde.agent)
