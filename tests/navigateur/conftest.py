@@ -91,3 +91,44 @@ def comptes(monde):
         user.set_password(MOT_DE_PASSE)
         user.save()
     return monde
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _references_restaurees_apres_playwright(django_db_setup):
+    """serialized_rollback retrouve les tables de référence quel que soit l'objet connexion.
+
+    Django range le contenu sérialisé sur l'objet connexion de la base de test ; or l'API
+    synchrone de Playwright change de contexte (contextvars) en démarrant, et l'ORM du thread de
+    test ouvre alors un nouvel objet connexion, sans ce contenu : les tests suivants
+    démarreraient sur des tables de référence vides. On le range donc sur la classe.
+    """
+    from django.db import connections
+
+    classes = set()
+    for connexion in connections.all():
+        contenu = getattr(connexion, "_test_serialized_contents", None)
+        if contenu is not None:
+            classes.add(type(connexion))
+            type(connexion)._test_serialized_contents = contenu
+    yield
+    for classe in classes:
+        del classe._test_serialized_contents
+
+
+@pytest.fixture(autouse=True)
+def _attente_bornee(request):
+    """Un élément introuvable échoue en 10 s plutôt qu'en 30 : la suite reste rapide à lire."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(10_000)
+
+
+@pytest.fixture
+def menu(page):
+    """menu(libellé) : suit une entrée du menu principal, comme un humain."""
+
+    def _menu(libelle):
+        navigation = page.get_by_role("navigation", name="Menu principal")
+        navigation.get_by_role("link", name=libelle, exact=True).click()
+        return page
+
+    return _menu
