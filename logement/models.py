@@ -353,7 +353,7 @@ class Perimetre:
             return cls(tout=True, roles=roles)
         structures = {h.structure_id for h in habilitations if h.role == Role.REFERENT}
         territoriales = [h for h in habilitations if h.role != Role.REFERENT]
-        couverts = _epci_couverts({h.territoire for h in territoriales})
+        couverts = epci_couverts({h.territoire for h in territoriales})
         epci, agregats, territoires = set(), set(), set()
         for h in territoriales:
             t = h.territoire
@@ -382,8 +382,10 @@ class Perimetre:
         return self.tout or bool(self.roles.intersection(roles))
 
 
-def _epci_couverts(territoires) -> dict[int, set[int]]:
-    """EPCI couverts par chaque territoire, en deux requêtes quel que soit leur nombre."""
+def epci_couverts(territoires) -> dict[int, set[int]]:
+    """EPCI couverts par chaque territoire, en deux requêtes quel que soit leur nombre : un
+    Département → ses EPCI ; un EPCI → lui-même ; une plateforme → les EPCI de son périmètre."""
+    territoires = list(territoires)
     couverts = {t.id: set() for t in territoires}
     par_niveau = {n: [t.id for t in territoires if t.niveau == n] for n in Territoire.Niveau}
     for t in territoires:

@@ -17,6 +17,7 @@ ENTREES = [
         "conventions:liste",
         (Role.REFERENT, Role.COORDINATEUR, Role.AGENT_DEPARTEMENTAL),
     ),
+    ("Bilans", "bilans:liste", (Role.COORDINATEUR, Role.AGENT_DEPARTEMENTAL, Role.COPILOTE)),
 ]
 
 

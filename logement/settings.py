@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "menages",
     "accompagnement",
     "attributions",
+    "bilans",
     "demo",
 ]
 
@@ -134,6 +135,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "logement.tasks.entretien_nocturne",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Bilans : rien ne reste « en cours » indéfiniment ; une demande non confiée à la file repart.
+    "bilans-verifier-bloques": {
+        "task": "bilans.tasks.verifier_bilans_bloques",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Le 15 janvier, pour l'année écoulée.
+    "bilans-annuels": {
+        "task": "bilans.tasks.bilans_annuels",
+        "schedule": crontab(month_of_year=1, day_of_month=15, hour=3, minute=0),
+    },
+    # Le 15 du mois qui suit chaque trimestre.
+    "bilans-trimestriels": {
+        "task": "bilans.tasks.bilans_trimestriels",
+        "schedule": crontab(month_of_year="1,4,7,10", day_of_month=15, hour=4, minute=0),
+    },
 }
 
 # Règles métier qui varient selon les Départements : réglages, jamais des constantes.
@@ -152,6 +168,17 @@ LOGEMENT = {
     "ALERTE_ETAPE_EXPULSION_JOURS": env.int("ALERTE_ETAPE_EXPULSION_JOURS", default=30),
     # Secret statistique : effectifs masqués (« < 5 ») en dessous de ce seuil pour les co-pilotes.
     "SEUIL_SECRET_STATISTIQUE": env.int("SEUIL_SECRET_STATISTIQUE", default=5),
+    # Bilans : durée maximale d'une production (limite douce de la tâche Celery), en secondes ;
+    # la limite dure la suit d'une minute.
+    "BILAN_DUREE_MAX_SECONDES": env.int("BILAN_DUREE_MAX_SECONDES", default=1800),
+    # Un bilan « en cours » depuis plus longtemps a perdu son worker : il passe en échec (secondes).
+    "BILAN_EN_COURS_MAX_SECONDES": env.int("BILAN_EN_COURS_MAX_SECONDES", default=3600),
+    # Une demande que la file n'a pas acceptée (courtier indisponible) est renvoyée après … minutes.
+    "BILAN_RENVOI_MINUTES": env.int("BILAN_RENVOI_MINUTES", default=5),
+    # Une demande acceptée par la file mais jamais commencée est renvoyée après … heures.
+    "BILAN_ATTENTE_MAX_HEURES": env.int("BILAN_ATTENTE_MAX_HEURES", default=6),
+    # Un bilan dont le worker meurt à chaque essai (mémoire…) s'arrête après … tentatives.
+    "BILAN_TENTATIVES_MAX": env.int("BILAN_TENTATIVES_MAX", default=3),
 }
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -17,5 +17,6 @@ urlpatterns = [
     path("accompagnement/", include("accompagnement.urls")),
     path("conventions/", include("accompagnement.urls_conventions")),
     path("logements/", include("attributions.urls")),
+    path("bilans/", include("bilans.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -44,6 +44,31 @@ def _statiques_sans_manifeste(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def stockage_prive(settings, tmp_path):
+    """Les fichiers produits (bilans…) vont dans un dossier jetable, comme PRIVATE_MEDIA_ROOT."""
+    racine = tmp_path / "prive"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(racine)},
+        },
+    }
+    return racine
+
+
+@pytest.fixture
+def taches_eager():
+    """Exécution sur place même si CELERY_BROKER_URL est défini dans l'environnement."""
+    from logement import celery_app
+
+    avant = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = avant
+
+
 @pytest.fixture
 def monde(db):
     """Deux Départements ; le premier a deux EPCI et deux plateformes, le second un EPCI.

@@ -43,15 +43,6 @@ def test_purger_sessions_expirees_ne_garde_que_les_sessions_valides():
     assert Session.objects.filter(pk=valide).exists()
 
 
-@pytest.fixture
-def taches_eager():
-    """Exécution sur place même si CELERY_BROKER_URL est défini dans l'environnement."""
-    avant = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = avant
-
-
 @pytest.mark.django_db
 def test_entretien_nocturne_renvoie_ses_comptes(taches_eager):
     creer_session(expire_dans=timedelta(minutes=-5))
