@@ -34,6 +34,8 @@ def mesurer(base: str) -> dict:
     django.setup()
     import datetime as dt
 
+    # Socle : Django, WeasyPrint et le pilote chargés, avant tout calcul.
+    import weasyprint  # noqa: F401
     from django.db import connection
     from django.utils import timezone
 
@@ -43,6 +45,7 @@ def mesurer(base: str) -> dict:
     from logement.models import Territoire
     from menages.models import Menage
 
+    socle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     departement = Territoire.objects.filter(niveau=Territoire.Niveau.DEPARTEMENT).first()
     annee = timezone.localdate().year - 1
     debut, fin = dt.date(annee, 1, 1), dt.date(annee, 12, 31)
@@ -93,6 +96,7 @@ def mesurer(base: str) -> dict:
         "requetes_nues_s": round(nues, 3),
         "total_s": round(total, 3),
         "ratio_total_sur_nues": round(total / nues, 2) if nues else None,
+        "memoire_socle_mio": round(socle, 1),
         "memoire_pointe_mio": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "fichiers_octets": tailles,
     }
