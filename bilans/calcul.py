@@ -137,8 +137,8 @@ def calculer_donnees(
     cadre_n1 = calculs.cadres["N-1"]
     donnees = {
         "schema": SCHEMA,
-        "titre": f"Bilan {libelle_periode(debut, fin)} — "
-        f"{territoire.get_niveau_display()} {territoire.nom}",
+        # Les noms portent déjà leur nature (« Département de… », « Communauté de communes… »).
+        "titre": f"Bilan {libelle_periode(debut, fin)} — {territoire.nom}",
         "audience": audience,
         "audience_libelle": Bilan.Audience(audience).label,
         "territoire": {

@@ -876,6 +876,14 @@ def valeur(code: str, cadre: Cadre):
     return arrondi(calculer([code], cadre)[code], INDICATEURS[code].decimales)
 
 
+def deduire(code: str, valeurs: dict):
+    """Un indicateur ratio à partir des valeurs déjà calculées de ses deux termes, quand elles ne
+    viennent pas d'un seul cadre (tableau de bord d'un utilisateur habilité sur plusieurs
+    territoires : baux de l'ensemble, somme des objectifs de chacun). Arrondi selon son unité."""
+    numerateur, denominateur = (valeurs[c] for c in INDICATEURS[code].ratio)
+    return arrondi(_ratio(numerateur, denominateur), INDICATEURS[code].decimales)
+
+
 # --- Conventions --------------------------------------------------------------------------------
 
 

@@ -874,6 +874,33 @@ def _supprimer(queryset) -> None:
         curseur.execute(f"DELETE FROM {table} WHERE id IN ({sous_requete})", parametres)
 
 
+def demander_bilans_demo(aujourdhui: dt.date) -> list:
+    """Les bilans de l'année écoulée qu'un Département de démonstration aurait déjà : son rapport
+    annuel et le bilan du premier EPCI pour son co-pilote. Demandés par l'agent départemental, ils
+    passent par la file comme une demande de l'interface (produits sur place sans courtier)."""
+    from bilans.models import Bilan
+    from bilans.services import demander_bilan, periode_annee
+
+    dep = departement_demo()
+    agent = utilisateurs_demo().filter(username="agent.departemental").first()
+    if dep is None or agent is None:
+        return []
+    debut, fin = periode_annee(aujourdhui.year - 1)
+    epci = dep.enfants.filter(niveau=Territoire.Niveau.EPCI).order_by("code").first()
+    cibles = [(dep, Bilan.Audience.DEPARTEMENT), (epci, Bilan.Audience.EPCI)]
+    return [
+        demander_bilan(
+            par=agent,
+            territoire=territoire,
+            audience=audience,
+            debut=debut,
+            fin=fin,
+            periodicite=Bilan.Periodicite.ANNUEL,
+        )
+        for territoire, audience in cibles
+    ]
+
+
 def supprimer_donnees_demo() -> None:
     """Supprime le Département de démonstration, tout ce qui s'y rattache et les comptes de démo.
 
@@ -919,6 +946,7 @@ def supprimer_donnees_demo() -> None:
         ]
         for queryset in etapes:
             _supprimer(queryset)
+        _supprimer_bilans(territoires)
         Habilitation.objects.filter(
             Q(user__in=utilisateurs) | Q(structure__in=structures) | Q(territoire__in=territoires)
         ).delete()
@@ -930,6 +958,14 @@ def supprimer_donnees_demo() -> None:
     else:
         Habilitation.objects.filter(user__in=utilisateurs).delete()
         utilisateurs.delete()
+
+
+def _supprimer_bilans(territoires) -> None:
+    from bilans.models import Bilan, FichierBilan
+
+    for fichier in FichierBilan.objects.filter(bilan__territoire__in=territoires):
+        fichier.fichier.delete(save=False)
+    Bilan.objects.filter(territoire__in=territoires).delete()
 
 
 # --- Générateur ---------------------------------------------------------------------------------

@@ -2,7 +2,10 @@
 rôle. Tout est agrégé en base, en un nombre de requêtes indépendant du volume de données.
 
 Comme les bilans, il lit toutes les apps métier : il se place au-dessus d'elles, et aucune ne
-l'importe.
+l'importe. Ses chiffres clés sont des indicateurs du registre des bilans (`bilans.indicateurs`),
+calculés sur les EPCI du ressort de l'utilisateur, avec la définition qu'affichent les bilans ; le
+secret statistique du co-pilote est celui des bilans (`bilans.secret.masquer`). Les alertes sont
+des listes nominatives, pas des indicateurs : elles restent ici.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Subquery, Sum, When
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accompagnement.models import (
@@ -23,7 +26,9 @@ from accompagnement.models import (
     TypeMesure,
 )
 from accompagnement.selectors import demandeurs
-from attributions.models import ObjectifAttribution, Proposition
+from attributions.models import Proposition
+from bilans import indicateurs as registre
+from bilans.secret import masquer
 from menages.models import EtapeProcedure, Menage, ProcedureExpulsion
 
 from .models import Habilitation, Role, Territoire
@@ -41,6 +46,15 @@ ETAPES_SOLUTION_LOGEMENT = (
 )
 
 ROLES_TERRITORIAUX = (Role.COORDINATEUR, Role.AGENT_DEPARTEMENTAL)
+
+# Indicateurs du registre montrés par le tableau de bord (leur définition est affichée avec eux).
+CHIFFRES_CLES = (
+    "menages_accompagnes",
+    "baux_sans_domicile",
+    "objectif_attribution",
+    "taux_objectif",
+    "mesures_en_cours",
+)
 
 
 def seuils() -> dict:
@@ -67,6 +81,7 @@ def tableau_de_bord(user, aujourdhui: dt.date | None = None) -> dict:
         "aujourdhui": aujourdhui,
         "annee": aujourdhui.year,
         "seuils": seuils(),
+        "definitions": {code: registre.INDICATEURS[code] for code in CHIFFRES_CLES},
     }
     if perimetre.a_role(*ROLES_TERRITORIAUX):
         tableau["territorial"] = _territorial(user, habilitations, aujourdhui)
@@ -85,20 +100,17 @@ def _territorial(user, habilitations, aujourdhui) -> dict:
     menages = Menage.objects.visible_to(user)
     mesures = Mesure.objects.visible_to(user)
     orientations = Orientation.objects.visible_to(user).en_attente()
-    baux = _baux_de_l_annee(Proposition.objects.visible_to(user), annee)
+    chiffres = _chiffres_cles(_ressort(user, habilitations, ROLES_TERRITORIAUX), aujourdhui)
+    capacites = _capacites_par_type(Convention.objects.visible_to(user).filter(annee=annee))
     return {
-        "menages_suivis": menages.actifs().count(),
+        "menages_accompagnes": chiffres["menages_accompagnes"],
         "orientations": _alerte(
             orientations.select_related("menage", "plateforme")
             .prefetch_related(demandeurs("menage__personnes"))
             .order_by("date_orientation", "pk")
         ),
-        "mesures_par_type": _mesures_par_type(
-            mesures.ouvertes(), Convention.objects.visible_to(user).filter(annee=annee)
-        ),
-        "attributions": _attributions(
-            baux, _objectif(user, habilitations, annee, roles=ROLES_TERRITORIAUX)
-        ),
+        "mesures_par_type": _par_type(chiffres["mesures_par_type"], capacites),
+        "attributions": chiffres["attributions"],
         "fins_de_mesure": _mesures_fin_proche(mesures, aujourdhui),
         "sans_contact": _menages_sans_contact(menages, Mesure.objects.ouvertes(), aujourdhui),
         "nur": _nur_a_renouveler(menages, aujourdhui),
@@ -132,99 +144,144 @@ def _referent(user, aujourdhui) -> dict:
 
 
 def _copilote(user, habilitations, aujourdhui) -> dict:
-    """Agrégats des EPCI co-pilotés, sans aucune donnée nominative ; petits effectifs masqués.
+    """Agrégats des EPCI co-pilotés, sans aucune donnée nominative ; le secret statistique des
+    bilans (même fonction, même seuil, même règle pour les taux) s'y applique.
 
-    Les querysets `visible_to` ne rendent rien à un co-pilote (pas de données personnelles) :
-    on part ici des EPCI de son périmètre d'agrégats.
+    Les querysets `visible_to` ne rendent rien à un co-pilote (pas de données personnelles) : les
+    indicateurs partent des EPCI de ses habilitations de co-pilote.
     """
-    epci = user.perimetre.agregats_epci_ids
-    annee = aujourdhui.year
-    baux = _baux_de_l_annee(Proposition.objects.filter(menage__territoire_id__in=epci), annee)
-    attributions = _attributions(
-        baux, _objectif(user, habilitations, annee, roles=(Role.COPILOTE,))
-    )
-    masque = attributions["baux"] < seuils()["secret"]
-    return {
-        "territoires": list(Territoire.objects.filter(id__in=epci).order_by("nom")),
-        "menages_suivis": secret_statistique(
-            Menage.objects.filter(territoire_id__in=epci).actifs().count()
+    ressort = _ressort(user, habilitations, (Role.COPILOTE,))
+    chiffres = _chiffres_cles(ressort, aujourdhui)
+    attributions = chiffres["attributions"]
+    seuil = seuils()["secret"]
+    # Mêmes structures que l'instantané d'un bilan, pour passer par le même masquage.
+    synthese = [
+        _synthese("menages_accompagnes", chiffres["menages_accompagnes"]),
+        *(
+            _synthese(code, valeur, effectif=attributions["baux_sans_domicile"])
+            for code, valeur in attributions.items()
         ),
-        "mesures_par_type": [
-            {"libelle": ligne.libelle, "ouvertes": secret_statistique(ligne.ouvertes)}
-            for ligne in _mesures_par_type(Mesure.objects.filter(territoire_id__in=epci).ouvertes())
+    ]
+    lignes = _par_type(chiffres["mesures_par_type"])
+    tableau = {
+        "colonnes": [{"indicateur": "mesures_en_cours", "unite": "mesures", "effectif": None}],
+        "lignes": [
+            {"libelle": ligne["libelle"], "valeurs": [ligne["mesures_en_cours"]]}
+            for ligne in lignes
         ],
-        "attributions": {
-            "baux": secret_statistique(attributions["baux"]),
-            "objectif": attributions["objectif"],
-            "taux": None if masque else attributions["taux"],
-            "masque": masque,
-        },
+        "total": None,
+        "additif": False,
     }
-
-
-def secret_statistique(effectif: int) -> int | str:
-    """L'effectif, ou « < seuil » quand il est trop petit pour être diffusé sans risque."""
-    seuil = settings.LOGEMENT["SEUIL_SECRET_STATISTIQUE"]
-    return effectif if effectif >= seuil else f"< {seuil}"
-
-
-# --- Chiffres clés ------------------------------------------------------------------------------
-
-
-def _baux_de_l_annee(propositions, annee):
-    return propositions.attributions_entre(dt.date(annee, 1, 1), dt.date(annee, 12, 31))
-
-
-def _objectif(user, habilitations, annee, *, roles) -> int | None:
-    """Objectif d'attribution de l'année des territoires sur lesquels l'utilisateur est habilité
-    (tous les Départements pour l'administrateur) ; les niveaux ne s'additionnent pas entre eux."""
-    objectifs = ObjectifAttribution.objects.visible_to(user).filter(annee=annee)
-    if user.perimetre.tout:
-        objectifs = objectifs.filter(territoire__niveau=Territoire.Niveau.DEPARTEMENT)
-    else:
-        objectifs = objectifs.filter(
-            territoire_id__in={h.territoire_id for h in habilitations if h.role in roles}
-        )
-    total = objectifs.aggregate(total=Sum("objectif"))["total"]
-    if total is None and not user.perimetre.tout:
-        # Une plateforme a rarement un objectif propre : on prend celui de ses EPCI.
-        total = ObjectifAttribution.objects.filter(
-            annee=annee, territoire_id__in=user.perimetre.agregats_epci_ids
-        ).aggregate(total=Sum("objectif"))["total"]
-    return total
-
-
-def _attributions(baux, objectif) -> dict:
-    nombre = baux.count()
+    masque = masquer({"synthese": synthese, "blocs": [{"tableaux": [tableau]}]}, seuil)
+    publie = {chiffre["code"]: chiffre["n"] for chiffre in masque["synthese"]}
     return {
-        "baux": nombre,
-        "objectif": objectif,
-        "taux": round(100 * nombre / objectif) if objectif else None,
+        "territoires": list(Territoire.objects.filter(id__in=_epci(ressort)).order_by("nom")),
+        "menages_accompagnes": publie.pop("menages_accompagnes"),
+        "mesures_par_type": [
+            {"libelle": ligne["libelle"], "mesures_en_cours": ligne["valeurs"][0]}
+            for ligne in masque["blocs"][0]["tableaux"][0]["lignes"]
+        ],
+        "attributions": publie,
     }
 
 
-def _mesures_par_type(mesures_ouvertes, conventions=None) -> list:
-    """Types de mesure avec leurs mesures ouvertes et, si des conventions sont données, la
-    capacité qu'elles financent ; en une requête (sous-requêtes par type)."""
-    types = TypeMesure.objects.annotate(ouvertes=_par_type(mesures_ouvertes, "type", Count("pk")))
-    if conventions is None:
-        return list(types.filter(Q(actif=True) | Q(ouvertes__gt=0)))
-    return list(
-        types.annotate(capacite=_par_type(conventions, "type_mesure", Sum("nombre_mesures")))
-        .filter(Q(ouvertes__gt=0) | Q(capacite__gt=0))
-        .annotate(
-            taux=Case(
-                When(capacite__gt=0, then=Cast("ouvertes", FloatField()) * 100 / F("capacite")),
-                output_field=FloatField(),
-            )
-        )
-    )
+def _synthese(code, valeur, *, effectif=None) -> dict:
+    indicateur = registre.INDICATEURS[code]
+    return {
+        "code": code,
+        "unite": indicateur.unite,
+        "n": valeur,
+        "effectif_n": effectif if indicateur.effectif else None,
+    }
 
 
-def _par_type(queryset, champ_type, agregat):
-    """Sous-requête : `agregat` des lignes de `queryset` du type de mesure courant (0 sans ligne)."""
-    lignes = queryset.filter(**{champ_type: OuterRef("pk")}).order_by().values(champ_type)
-    return Coalesce(Subquery(lignes.annotate(n=agregat).values("n")), 0)
+# --- Chiffres clés (registre des indicateurs) ----------------------------------------------------
+
+
+def _ressort(user, habilitations, roles) -> dict[int, frozenset[int]]:
+    """EPCI couverts par chaque territoire du ressort : ceux des habilitations aux rôles donnés
+    (tous les Départements pour l'administrateur), sans ceux qu'un autre contient déjà (une
+    plateforme dans son Département) : les niveaux ne s'additionnent pas."""
+    if user.perimetre.tout and Role.COPILOTE not in roles:
+        territoires = list(Territoire.objects.filter(niveau=Territoire.Niveau.DEPARTEMENT))
+    else:
+        territoires = {h.territoire for h in habilitations if h.role in roles and h.territoire}
+    portees = registre.portees(territoires)
+    ordre = {Territoire.Niveau.DEPARTEMENT: 0, Territoire.Niveau.PLATEFORME: 1}
+    retenus: dict[int, frozenset[int]] = {}
+    for territoire in sorted(territoires, key=lambda t: (ordre.get(t.niveau, 2), t.pk)):
+        if not any(portees[territoire.pk] <= autre for autre in retenus.values()):
+            retenus[territoire.pk] = portees[territoire.pk]
+    return retenus
+
+
+def _epci(ressort) -> frozenset[int]:
+    return frozenset().union(*ressort.values())
+
+
+def _chiffres_cles(ressort, aujourdhui) -> dict:
+    """Indicateurs du registre sur les EPCI du ressort : file active à aujourd'hui (ménages
+    accompagnés, mesures en cours par type) ; attributions de l'année jusqu'à aujourd'hui,
+    rapportées à l'objectif de l'année (celui de chaque territoire, à défaut la somme de ceux de ses
+    EPCI : la règle des bilans), additionné entre territoires du ressort."""
+    epci = _epci(ressort)
+    # Le territoire du cadre ne sert qu'aux indicateurs propres à un territoire (objectif,
+    # conventions) : l'objectif se calcule ci-dessous, territoire par territoire.
+    territoire_id = next(iter(ressort)) if len(ressort) == 1 else None
+    jour = registre.Cadre(territoire_id, epci, aujourdhui, aujourdhui)
+    annee = registre.Cadre(territoire_id, epci, dt.date(aujourdhui.year, 1, 1), aujourdhui)
+    objectifs = registre.objectifs_attribution(ressort, aujourdhui.year).values()
+    fixes = [o.objectif for o in objectifs if o.objectif is not None]
+    attributions = {
+        "baux_sans_domicile": registre.calculer(["baux_sans_domicile"], annee)[
+            "baux_sans_domicile"
+        ],
+        "objectif_attribution": sum(fixes) if fixes else None,
+    }
+    attributions["taux_objectif"] = registre.deduire("taux_objectif", attributions)
+    return {
+        "menages_accompagnes": registre.calculer(["menages_accompagnes"], jour)[
+            "menages_accompagnes"
+        ],
+        "mesures_par_type": registre.calculer(["mesures_en_cours"], jour, dimension="type")[
+            "mesures_en_cours"
+        ],
+        "attributions": attributions,
+    }
+
+
+def _par_type(mesures_en_cours: dict, capacites: dict | None = None) -> list[dict]:
+    """Lignes par type de mesure, dans l'ordre du référentiel (une requête).
+
+    Co-pilote : les types actifs et ceux qui ont des mesures en cours. Tableau territorial (avec
+    `capacites`) : les types qui ont des mesures en cours ou une capacité financée, et le taux
+    mesures en cours ÷ capacité financée."""
+    en_cours = {pk: n for pk, n in mesures_en_cours.items() if n}
+    if capacites is None:
+        types = TypeMesure.objects.filter(Q(actif=True) | Q(pk__in=list(en_cours)))
+    else:
+        types = TypeMesure.objects.filter(pk__in={*en_cours, *capacites})
+    lignes = []
+    for t in types:
+        ligne = {"code": t.code, "libelle": t.libelle, "mesures_en_cours": en_cours.get(t.pk, 0)}
+        if capacites is not None:
+            capacite = capacites.get(t.pk, 0)
+            ligne["capacite"] = capacite
+            ligne["taux"] = 100 * ligne["mesures_en_cours"] / capacite if capacite else None
+        lignes.append(ligne)
+    return lignes
+
+
+def _capacites_par_type(conventions) -> dict[int, int]:
+    """Mesures financées par les conventions données, par type de mesure (une requête)."""
+    return {
+        type_id: total
+        for type_id, total in conventions.order_by()
+        .values("type_mesure_id")
+        .annotate(total=Coalesce(Sum("nombre_mesures"), 0))
+        .values_list("type_mesure_id", "total")
+        if total
+    }
 
 
 # --- Alertes ------------------------------------------------------------------------------------

@@ -350,7 +350,7 @@ def test_conventions(departement):
 
 def test_forme_de_l_instantane(departement, jeu):
     assert departement["schema"] == 1
-    assert departement["titre"] == "Bilan année 2025 — Département Département du Jeu"
+    assert departement["titre"] == "Bilan année 2025 — Département du Jeu"
     assert departement["periode"] == {
         "debut": "2025-01-01",
         "fin": "2025-12-31",

@@ -49,8 +49,13 @@ class Command(BaseCommand):
             help="supprime d'abord les données de démonstration existantes "
             "(Département 00, comptes @demo.invalid)",
         )
+        parser.add_argument(
+            "--sans-bilans",
+            action="store_true",
+            help="ne demande pas les bilans de l'année écoulée (rapport Département, bilan EPCI)",
+        )
 
-    def handle(self, *args, menages, seed, today, reset, **options):
+    def handle(self, *args, menages, seed, today, reset, sans_bilans=False, **options):
         if menages < 0:
             raise CommandError("--menages doit être positif ou nul.")
         if isinstance(today, str):  # call_command(today="…") ne passe pas par argparse
@@ -95,6 +100,8 @@ class Command(BaseCommand):
                 generateur.executer()
             except LookupError as exc:
                 raise CommandError(str(exc)) from exc
+            # Confiés à la file à la validation de la transaction (sur place sans courtier).
+            bilans = [] if sans_bilans else demo.demander_bilans_demo(aujourdhui)
         if not verbeux:
             return
         duree = time.monotonic() - debut
@@ -106,6 +113,9 @@ class Command(BaseCommand):
                 else modele._meta.verbose_name_plural
             )
             self.stdout.write(f"  {nom} : {nombre}")
+        for bilan in bilans:
+            bilan.refresh_from_db()
+            self.stdout.write(f"  {bilan} : {bilan.get_statut_display().lower()}")
         self.stdout.write(
             f"Comptes de démonstration, mot de passe commun « {demo.MOT_DE_PASSE} » :"
         )
