@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.formats import number_format
 from django.views.decorators.http import require_POST
 
 from logement.acces import role_requis
@@ -20,6 +19,7 @@ from logement.pagination import paginer
 from . import services
 from .forms import DemandeBilanForm, FiltresBilansForm
 from .models import Bilan, FichierBilan, droits_bilans
+from .rendu import valeur_fr
 
 ROLES_LECTURE = (Role.AGENT_DEPARTEMENTAL, Role.COORDINATEUR, Role.COPILOTE)
 ROLES_DEMANDE = (Role.AGENT_DEPARTEMENTAL, Role.COORDINATEUR)
@@ -29,7 +29,6 @@ TYPES_CONTENU = {
     FichierBilan.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     FichierBilan.Format.CSV: "text/csv; charset=utf-8",
 }
-SUFFIXES = {"pourcentage": " %", "jours": " j", "mois": " mois", "euros": " €"}
 
 
 def _bilan_visible(request, pk) -> Bilan:
@@ -45,23 +44,14 @@ def _annoncer(request, bilan: Bilan, texte: str) -> None:
         messages.success(request, texte)
 
 
-def _valeur(valeur, unite: str) -> str:
-    if valeur is None:
-        return "—"
-    if valeur == "s" or not isinstance(valeur, int | float):
-        return str(valeur)
-    decimales = 0 if isinstance(valeur, int) else (2 if unite == "euros" else 1)
-    return number_format(valeur, decimales, force_grouping=True) + SUFFIXES.get(unite, "")
-
-
 def _synthese(bilan: Bilan) -> list[dict]:
     """Chiffres clés de l'instantané, déjà mis en forme à la française."""
     lignes = (bilan.donnees or {}).get("synthese") or []
     return [
         {
             "libelle": ligne.get("libelle", ""),
-            "n": _valeur(ligne.get("n"), ligne.get("unite", "")),
-            "n1": _valeur(ligne.get("n1"), ligne.get("unite", "")),
+            "n": valeur_fr(ligne.get("n"), ligne.get("unite", "")),
+            "n1": valeur_fr(ligne.get("n1"), ligne.get("unite", "")),
         }
         for ligne in lignes
     ]
