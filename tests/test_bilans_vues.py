@@ -226,7 +226,7 @@ def test_demande_d_un_bilan_annuel_produit_le_bilan(client, monde, doublures):
     assert "Votre demande est enregistrée" in page
     assert "Télécharger le PDF" in page
     assert "1\u202f234" in page  # espace fine insécable des milliers, comme les fichiers
-    assert "12,5 %" in page
+    assert "12,5\u202f%" in page
 
 
 @pytest.mark.parametrize(
