@@ -28,13 +28,16 @@ def test_mauvais_mot_de_passe_message_clair(client):
 
 
 @pytest.mark.parametrize(
-    ("role", "menages_suivis"), [("coordinateur", 2), ("agent", 3), ("administrateur", 4)]
+    # Ménages accompagnés : une mesure active aujourd'hui dans le ressort (mesure_a1 sur P1 ;
+    # + mesure_a2 sur D1 ; + mesure_b1 pour l'administrateur).
+    ("role", "menages_accompagnes"),
+    [("coordinateur", 1), ("agent", 2), ("administrateur", 3)],
 )
-def test_accueil_montre_le_perimetre_du_role(client, monde, role, menages_suivis):
+def test_accueil_montre_le_perimetre_du_role(client, monde, role, menages_accompagnes):
     client.force_login(getattr(monde, role))
     reponse = client.get(reverse("accueil"))
     assert reponse.status_code == 200
-    assert reponse.context["tableau"]["territorial"]["menages_suivis"] == menages_suivis
+    assert reponse.context["tableau"]["territorial"]["menages_accompagnes"] == menages_accompagnes
 
 
 def test_accueil_du_referent_montre_son_suivi(client, monde):

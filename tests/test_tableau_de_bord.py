@@ -1,7 +1,9 @@
-"""Tableau de bord de l'accueil : chiffres clés et alertes selon le rôle, secret statistique du
-co-pilote, nombre de requêtes indépendant du volume."""
+"""Tableau de bord de l'accueil : chiffres clés (indicateurs du registre des bilans, avec leur
+définition) et alertes selon le rôle, secret statistique des bilans pour le co-pilote, nombre de
+requêtes indépendant du volume."""
 
 import datetime as dt
+import html
 import itertools
 
 import pytest
@@ -19,8 +21,8 @@ from accompagnement.models import (
     TypeMesure,
 )
 from attributions.models import DecisionCaleol, ObjectifAttribution, Proposition
-from logement.selectors import secret_statistique
-from menages.models import EtapeProcedure, ProcedureExpulsion
+from bilans.indicateurs import INDICATEURS
+from menages.models import EtapeProcedure, Personne, ProcedureExpulsion, TypeSituation
 
 from . import factories as f
 
@@ -60,10 +62,23 @@ def references(alerte, chemin=None):
     return {m.reference for m in menages}
 
 
-def bail_signe(menage, jour=AUJOURDHUI):
-    """Bail signé `jour` (toutes les étapes le même jour : reste dans l'année courante)."""
+def situation(menage, code="rue"):
+    """Situation résidentielle du demandeur depuis plus d'un an (« rue » : sans domicile)."""
+    return f.SituationFactory(
+        personne=menage.personnes.get(role=Personne.Role.DEMANDEUR),
+        type=f.reference(TypeSituation, code),
+    )
+
+
+def bail_signe(menage, jour=AUJOURDHUI, *, sans_domicile=True, logement_sur=None):
+    """Bail signé `jour` (toutes les étapes le même jour : reste dans l'année courante) pour un
+    ménage à la rue (sans domicile) ou, sinon, déjà locataire ; logement dans l'EPCI du ménage
+    ou dans `logement_sur`."""
+    situation(menage, "rue" if sans_domicile else "logement_prive")
+    territoire = {"logement__territoire": logement_sur} if logement_sur else {}
     return f.PropositionFactory(
         menage=menage,
+        **territoire,
         date_proposition=jour,
         date_caleol=jour,
         decision=f.reference(DecisionCaleol, "rang_1"),
@@ -151,29 +166,38 @@ def test_coordinateur_voit_les_chiffres_cles_de_sa_plateforme(client, monde):
     reponse, t = tableau(client, monde.coordinateur)
     territorial = t["territorial"]
 
-    assert territorial["menages_suivis"] == 3  # m_a1, m_a1_sans_mesure, le ménage du bail N-1
+    # Ménages accompagnés = une mesure active aujourd'hui sur A1 : m_a1 (ASRL) et
+    # m_a1_sans_mesure (AVDL) ; pas le ménage du bail N-1 (dossier ouvert, aucune mesure).
+    assert territorial["menages_accompagnes"] == 2
     assert territorial["orientations"]["total"] == 2
     premiere = territorial["orientations"]["lignes"][0]
     assert premiere == ancienne and premiere.delai_decision_jours == 12
     assert "12 jours" in reponse.content.decode()
     assert {
-        ligne.code: (ligne.ouvertes, ligne.capacite, ligne.taux)
+        ligne["code"]: (ligne["mesures_en_cours"], ligne["capacite"], ligne["taux"])
         for ligne in territorial["mesures_par_type"]
     } == {"asrl": (1, 4, 25.0), "avdl": (1, 0, None)}
-    assert territorial["attributions"] == {"baux": 1, "objectif": 10, "taux": 10}
+    # 1 bail sur A1 cette année ; objectif propre de P1 (10) ; 1 ÷ 10 = 10 %.
+    assert territorial["attributions"] == {
+        "baux_sans_domicile": 1,
+        "objectif_attribution": 10,
+        "taux_objectif": 10.0,
+    }
     assert "referent" not in t and "copilote" not in t
 
 
 @pytest.mark.parametrize(
-    ("role", "menages_suivis", "attributions"),
+    ("role", "menages_accompagnes", "attributions"),
     [
-        ("agent", 3, {"baux": 2, "objectif": 8, "taux": 25}),
-        # Administrateur : les objectifs des Départements, sans y ajouter ceux des EPCI.
-        ("administrateur", 4, {"baux": 3, "objectif": 20, "taux": 15}),
+        # D1 : mesures de m_a1 et m_a2 ; baux de A1 et A2 ; 2 ÷ 8 = 25 %.
+        ("agent", 2, (2, 8, 25.0)),
+        # Administrateur : les objectifs des Départements (8 + 12), sans y ajouter ceux des EPCI ;
+        # 3 ÷ 20 = 15 %.
+        ("administrateur", 3, (3, 20, 15.0)),
     ],
 )
 def test_baux_de_l_annee_rapportes_a_l_objectif_des_territoires_habilites(
-    client, monde, role, menages_suivis, attributions
+    client, monde, role, menages_accompagnes, attributions
 ):
     for menage in (monde.m_a1, monde.m_a2, monde.m_b1):
         bail_signe(menage)
@@ -184,8 +208,8 @@ def test_baux_de_l_annee_rapportes_a_l_objectif_des_territoires_habilites(
 
     _, t = tableau(client, getattr(monde, role))
 
-    assert t["territorial"]["menages_suivis"] == menages_suivis
-    assert t["territorial"]["attributions"] == attributions
+    assert t["territorial"]["menages_accompagnes"] == menages_accompagnes
+    assert tuple(t["territorial"]["attributions"].values()) == attributions
 
 
 def test_coordinateur_sans_objectif_de_plateforme_prend_celui_de_ses_epci(client, monde):
@@ -193,14 +217,70 @@ def test_coordinateur_sans_objectif_de_plateforme_prend_celui_de_ses_epci(client
     ObjectifAttribution.objects.create(territoire=monde.a1, annee=ANNEE, objectif=4)
     ObjectifAttribution.objects.create(territoire=monde.a2, annee=ANNEE, objectif=40)
     _, t = tableau(client, monde.coordinateur)
-    assert t["territorial"]["attributions"] == {"baux": 1, "objectif": 4, "taux": 25}
+    # Règle des bilans : à défaut d'objectif propre, la somme de ceux des EPCI de P1 (A1 seul).
+    assert tuple(t["territorial"]["attributions"].values()) == (1, 4, 25.0)
 
 
 def test_sans_objectif_le_taux_d_attribution_est_vide(client, monde):
     bail_signe(monde.m_a1)
     reponse, t = tableau(client, monde.agent)
-    assert t["territorial"]["attributions"] == {"baux": 1, "objectif": None, "taux": None}
+    assert tuple(t["territorial"]["attributions"].values()) == (1, None, None)
     assert "aucun objectif fixé" in reponse.content.decode()
+
+
+def test_attributions_comptent_les_baux_des_menages_sans_domicile_sur_les_logements_du_ressort(
+    client, monde
+):
+    bail_signe(monde.m_a1)  # à la rue, logement sur A1 : compte
+    bail_signe(f.MenageFactory(territoire=monde.a1), sans_domicile=False)  # déjà locataire
+    bail_signe(monde.m_a2, logement_sur=monde.a1)  # ménage de A2, logement sur A1 : compte
+    bail_signe(monde.m_b1)  # à la rue, logement sur B1 : hors ressort
+    ObjectifAttribution.objects.create(territoire=monde.p1, annee=ANNEE, objectif=8)
+
+    reponse, t = tableau(client, monde.coordinateur)
+
+    # 2 baux ÷ 8 = 25 %.
+    assert tuple(t["territorial"]["attributions"].values()) == (2, 8, 25.0)
+    contenu = reponse.content.decode()
+    assert "Attributions à des ménages sans domicile ou hébergés en" in contenu
+    assert "25 %" in contenu
+
+
+def test_menages_accompagnes_et_mesures_en_cours_suivent_les_dates_des_mesures(client, monde):
+    # Proposée, pas commencée : ni mesure en cours, ni ménage accompagné.
+    mesure(monde, statut=Mesure.Statut.PROPOSEE, date_debut=None)
+    # Terminée hier : plus accompagné aujourd'hui.
+    mesure(
+        monde,
+        statut=Mesure.Statut.TERMINEE,
+        date_fin=jours(-1),
+        motif_fin=f.reference(MotifFin, "perte_contact"),
+    )
+    # Ménage de A2 dont la mesure est exercée sur A1 (il a déménagé) : compte sur A1.
+    f.MesureFactory(menage=f.MenageFactory(territoire=monde.a2), territoire=monde.a1)
+
+    _, t = tableau(client, monde.coordinateur)
+
+    # Sur A1 : mesure_a1 et la mesure exercée sur A1 ; m_a1_sans_mesure n'a aucune mesure.
+    assert t["territorial"]["menages_accompagnes"] == 2
+    assert [
+        (ligne["code"], ligne["mesures_en_cours"]) for ligne in t["territorial"]["mesures_par_type"]
+    ] == [("asrl", 2)]
+
+
+def test_chaque_chiffre_cle_porte_la_definition_du_registre(client, monde):
+    reponse, _ = tableau(client, monde.agent)
+    contenu = reponse.content.decode()
+    for code in (
+        "menages_accompagnes",
+        "baux_sans_domicile",
+        "objectif_attribution",
+        "taux_objectif",
+        "mesures_en_cours",
+    ):
+        indicateur = INDICATEURS[code]
+        assert html.escape(indicateur.definition) in contenu, code
+        assert html.escape(indicateur.libelle) in contenu, code
 
 
 def test_alerte_fin_de_mesure_au_seuil_et_sans_solution_de_logement(client, monde):
@@ -341,6 +421,8 @@ def test_referent_voit_ses_mesures_ses_menages_sans_contact_et_ses_actions_en_re
 def test_copilote_ne_voit_que_des_agregats_avec_petits_effectifs_masques(client, monde):
     for _ in range(6):
         mesure(monde)  # six ménages de plus sur A1, chacun avec une ASRL ouverte
+    for _ in range(2):
+        mesure(monde, type=f.reference(TypeMesure, "avdl"))  # deux AVDL : sous le seuil
     bail_signe(monde.m_a1)
     ObjectifAttribution.objects.create(territoire=monde.a1, annee=ANNEE, objectif=20)
 
@@ -348,12 +430,19 @@ def test_copilote_ne_voit_que_des_agregats_avec_petits_effectifs_masques(client,
     c = t["copilote"]
     contenu = reponse.content.decode()
 
-    assert c["menages_suivis"] == 8
-    par_type = {ligne["libelle"]: ligne["ouvertes"] for ligne in c["mesures_par_type"]}
+    # 6 + 2 ménages ajoutés + m_a1 ; m_a1_sans_mesure n'a aucune mesure.
+    assert c["menages_accompagnes"] == 9
+    par_type = {ligne["libelle"]: ligne["mesures_en_cours"] for ligne in c["mesures_par_type"]}
     assert par_type[f.reference(TypeMesure, "asrl").libelle] == 7
-    assert par_type[f.reference(TypeMesure, "avdl").libelle] == "< 5"
-    assert c["attributions"] == {"baux": "< 5", "objectif": 20, "taux": None, "masque": True}
-    assert "&lt; 5" in contenu
+    assert par_type[f.reference(TypeMesure, "avdl").libelle] == "s"
+    assert par_type[f.reference(TypeMesure, "aml").libelle] == 0  # zéro : rien à protéger
+    # Un bail (< 5) : masqué, et le taux qui repose sur lui aussi ; l'objectif (20) est publié.
+    assert c["attributions"] == {
+        "baux_sans_domicile": "s",
+        "objectif_attribution": 20,
+        "taux_objectif": "s",
+    }
+    assert "« s » remplace un effectif non nul inférieur à 5" in contenu
     assert "territorial" not in t and "referent" not in t
     # Aucune donnée nominative : ni référence, ni nom, ni lien vers une fiche.
     for menage in Mesure.objects.filter(territoire=monde.a1).values_list("menage", flat=True):
@@ -370,17 +459,31 @@ def test_copilote_voit_le_taux_d_attribution_au_dela_du_secret(client, monde):
 
     _, t = tableau(client, monde.copilote)
 
+    # 5 ÷ 20 = 25 %.
     assert t["copilote"]["attributions"] == {
-        "baux": 5,
-        "objectif": 20,
-        "taux": 25,
-        "masque": False,
+        "baux_sans_domicile": 5,
+        "objectif_attribution": 20,
+        "taux_objectif": 25.0,
     }
 
 
-@pytest.mark.parametrize(("effectif", "affiche"), [(0, "< 5"), (4, "< 5"), (5, 5), (120, 120)])
-def test_secret_statistique_masque_sous_le_seuil(effectif, affiche):
-    assert secret_statistique(effectif) == affiche
+@pytest.mark.parametrize(
+    ("effectif", "affiche", "taux"), [(0, 0, "s"), (4, "s", "s"), (5, 5, 50.0), (7, 7, 70.0)]
+)
+def test_copilote_secret_statistique_des_bilans(client, monde, effectif, affiche, taux):
+    # Règle de bilans.secret : un effectif nul reste publié, un effectif de 1 à 4 est masqué, et
+    # le taux l'est dès que son effectif est sous le seuil.
+    for _ in range(effectif):
+        bail_signe(f.MenageFactory(territoire=monde.a1))
+    ObjectifAttribution.objects.create(territoire=monde.a1, annee=ANNEE, objectif=10)
+
+    _, t = tableau(client, monde.copilote)
+
+    assert t["copilote"]["attributions"] == {
+        "baux_sans_domicile": affiche,
+        "objectif_attribution": 10,
+        "taux_objectif": taux,
+    }
 
 
 # --- Sans habilitation ----------------------------------------------------------------------------
