@@ -40,6 +40,7 @@ from logement.models import Territoire
 
 from . import indicateurs as reg
 from .indicateurs import DIMENSIONS, INDICATEURS, Cadre
+from .models import libelle_periode
 
 SCHEMA = 1
 
@@ -167,19 +168,6 @@ def calculer_donnees(
 
 
 # --- Périodes -----------------------------------------------------------------------------------
-
-
-def libelle_periode(debut: dt.date, fin: dt.date) -> str:
-    """« année 2025 », « 2e trimestre 2025 », sinon « du 01/02/2025 au 30/04/2025 »."""
-    if debut == dt.date(debut.year, 1, 1) and fin == dt.date(debut.year, 12, 31):
-        return f"année {debut.year}"
-    if debut.year == fin.year and debut.day == 1 and debut.month % 3 == 1:
-        dernier_mois = debut.month + 2
-        suivant = dt.date(debut.year + dernier_mois // 12, dernier_mois % 12 + 1, 1)
-        if fin == suivant - dt.timedelta(days=1):
-            rang = (debut.month - 1) // 3 + 1
-            return f"{'1er' if rang == 1 else f'{rang}e'} trimestre {debut.year}"
-    return f"du {debut:%d/%m/%Y} au {fin:%d/%m/%Y}"
 
 
 def _periode(debut: dt.date, fin: dt.date) -> dict:

@@ -4,6 +4,7 @@ le produire à nouveau crée une nouvelle version."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -106,6 +107,19 @@ def droits_bilans(user) -> DroitsBilans:
         droits = DroitsBilans.pour(user)
         user._droits_bilans = droits
     return droits
+
+
+def libelle_periode(debut: dt.date, fin: dt.date) -> str:
+    """« année 2025 », « 2e trimestre 2025 », sinon « du 01/02/2025 au 30/04/2025 »."""
+    if debut == dt.date(debut.year, 1, 1) and fin == dt.date(debut.year, 12, 31):
+        return f"année {debut.year}"
+    if debut.year == fin.year and debut.day == 1 and debut.month % 3 == 1:
+        dernier_mois = debut.month + 2
+        suivant = dt.date(debut.year + dernier_mois // 12, dernier_mois % 12 + 1, 1)
+        if fin == suivant - dt.timedelta(days=1):
+            rang = (debut.month - 1) // 3 + 1
+            return f"{'1er' if rang == 1 else f'{rang}e'} trimestre {debut.year}"
+    return f"du {debut:%d/%m/%Y} au {fin:%d/%m/%Y}"
 
 
 class BilanQuerySet(models.QuerySet):
@@ -238,12 +252,7 @@ class Bilan(Horodatage):
 
     @property
     def periode_libelle(self) -> str:
-        debut, fin = self.date_debut, self.date_fin
-        if self.periodicite == self.Periodicite.ANNUEL and (debut.month, debut.day) == (1, 1):
-            return f"année {debut.year}"
-        if self.periodicite == self.Periodicite.TRIMESTRIEL:
-            return f"{(debut.month - 1) // 3 + 1}{'er' if debut.month == 1 else 'e'} trimestre {debut.year}"
-        return f"du {debut:%d/%m/%Y} au {fin:%d/%m/%Y}"
+        return libelle_periode(self.date_debut, self.date_fin)
 
 
 class FichierBilan(Horodatage):
