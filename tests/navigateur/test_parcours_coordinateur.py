@@ -46,8 +46,9 @@ def test_tableau_de_bord_montre_chiffres_et_alertes(
     page = connecter(m.coordinateur)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
-    # Deux ménages actifs dans l'EPCI A1 de la plateforme P1 ; ceux des autres EPCI n'y sont pas.
-    expect(_tuile(page, "ménages suivis")).to_have_text("2")
+    # EPCI A1 de la plateforme P1 : m_a1 a une mesure en cours (accompagné), m_a1_sans_mesure
+    # n'en a pas ; les ménages des autres EPCI n'y sont pas.
+    expect(_tuile(page, "Ménages accompagnés")).to_have_text("1")
     expect(_tuile(page, "orientations en attente")).to_have_text("1")
     orientations = page.get_by_role("table", name="Les orientations les plus anciennes d'abord")
     expect(orientations).to_contain_text(m.m_a1_sans_mesure.reference)
