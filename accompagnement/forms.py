@@ -14,6 +14,7 @@ from django.utils import timezone
 from attributions.models import Logement
 from logement.forms import FormulaireDsfr, FormulaireModeleDsfr
 from logement.models import Structure
+from menages.concurrence import ErreurVersionEnTete, champ_version
 
 from . import selectors
 from .models import (
@@ -226,12 +227,14 @@ class FinMesureForm(FormulaireDsfr):
 # --- Projet d'accompagnement --------------------------------------------------------------------
 
 
-class ProjetForm(FormulaireDsfr):
+class ProjetForm(ErreurVersionEnTete, FormulaireDsfr):
     date_elaboration = forms.DateField(label="Élaboré le", initial=timezone.localdate)
     diagnostic = forms.CharField(
         label="Diagnostic partagé", widget=forms.Textarea(attrs={"rows": 5}), required=False
     )
     date_signature = forms.DateField(label="Signé avec le ménage le", required=False)
+    # Version du projet lue (vide à la création) : refuse d'écraser une modification concurrente.
+    version = champ_version(required=False)
 
 
 class ObjectifForm(FormulaireDsfr):
@@ -247,12 +250,13 @@ class ObjectifForm(FormulaireDsfr):
         self.fields["domaine"].queryset = DomaineAccompagnement.objects.filter(actif=True)
 
 
-class ObjectifEditionForm(FormulaireDsfr):
+class ObjectifEditionForm(ErreurVersionEnTete, FormulaireDsfr):
     """Édition en ligne : sans le domaine, pour ne pas charger la liste à chaque objectif."""
 
     intitule = forms.CharField(label="Objectif", max_length=250)
     statut = forms.ChoiceField(label="Statut", choices=ObjectifProjet.Statut.choices)
     echeance = forms.DateField(label="Échéance", required=False)
+    version = champ_version()
 
 
 class ActionForm(FormulaireDsfr):
@@ -261,8 +265,9 @@ class ActionForm(FormulaireDsfr):
     echeance = forms.DateField(label="Échéance", required=False)
 
 
-class ActionEditionForm(ActionForm):
+class ActionEditionForm(ErreurVersionEnTete, ActionForm):
     realisee_le = forms.DateField(label="Réalisée le", required=False)
+    version = champ_version()
 
 
 # --- Rencontres ---------------------------------------------------------------------------------

@@ -23,6 +23,23 @@ from logement.models import (
 )
 from menages.models import Menage
 
+
+def _champs_version():
+    """Version et dernier auteur d'un élément du projet, pour refuser une édition concurrente."""
+    return (
+        models.PositiveIntegerField("version", default=1, editable=False),
+        models.ForeignKey(
+            settings.AUTH_USER_MODEL,
+            verbose_name="modifié par",
+            on_delete=models.SET_NULL,
+            null=True,
+            blank=True,
+            editable=False,
+            related_name="+",
+        ),
+    )
+
+
 MONTANT_POSITIF = MinValueValidator(0, "Le montant ne peut pas être négatif.")
 
 
@@ -660,6 +677,7 @@ class ProjetAccompagnement(Horodatage):
     date_elaboration = models.DateField("élaboré le")
     date_signature = models.DateField("signé avec le ménage le", null=True, blank=True)
     diagnostic = models.TextField("diagnostic partagé", blank=True, default="")
+    version, modifie_par = _champs_version()
 
     class Meta:
         verbose_name = "projet d'accompagnement"
@@ -698,6 +716,7 @@ class ObjectifProjet(Horodatage):
     )
     echeance = models.DateField("échéance", null=True, blank=True, db_index=True)
     date_atteinte = models.DateField("atteint le", null=True, blank=True)
+    version, modifie_par = _champs_version()
 
     class Meta:
         verbose_name = "objectif du projet"
@@ -734,6 +753,7 @@ class ActionProjet(Horodatage):
     )
     echeance = models.DateField("échéance", null=True, blank=True, db_index=True)
     realisee_le = models.DateField("réalisée le", null=True, blank=True)
+    version, modifie_par = _champs_version()
 
     class Meta:
         verbose_name = "action"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 from logement.acces import donnees_personnelles_requises, role_requis, visible_ou_404
 from logement.models import Role
 from logement.pagination import paginer
+from menages.concurrence import EditionConcurrente, prendre_la_main
 from menages.models import Menage
 
 from . import selectors, services
@@ -419,6 +421,7 @@ def _contexte_projet(request, mesure, projet, *, erreur=None, annonce=""):
                 "intitule": objectif.intitule,
                 "statut": objectif.statut,
                 "echeance": objectif.echeance,
+                "version": objectif.version,
             },
         )
         objectif.form_action = ActionForm(prefix=f"nouvelle-action-{objectif.pk}")
@@ -430,6 +433,7 @@ def _contexte_projet(request, mesure, projet, *, erreur=None, annonce=""):
                     "porteur": action.porteur,
                     "echeance": action.echeance,
                     "realisee_le": action.realisee_le,
+                    "version": action.version,
                 },
             )
             if cle_erreur == f"action-{action.pk}":
@@ -466,6 +470,7 @@ def projet(request, pk):
             "date_elaboration": projet.date_elaboration,
             "diagnostic": projet.diagnostic,
             "date_signature": projet.date_signature,
+            "version": projet.version,
         }
         if projet
         else None
@@ -477,16 +482,22 @@ def projet(request, pk):
                 "Seul un référent de la structure qui porte la mesure peut agir."
             )
         if form.is_valid():
+            champs = dict(form.cleaned_data)
+            version = champs.pop("version")
             try:
-                if projet:
-                    services.modifier_projet(projet, par=request.user, **form.cleaned_data)
-                    message = "Projet d'accompagnement mis à jour."
-                else:
-                    services.creer_projet(mesure, par=request.user, **form.cleaned_data)
-                    message = "Projet d'accompagnement créé."
+                with transaction.atomic():
+                    if projet:
+                        prendre_la_main(projet, version_lue=version, par=request.user)
+                        services.modifier_projet(projet, par=request.user, **champs)
+                        message = "Projet d'accompagnement mis à jour."
+                    else:
+                        services.creer_projet(mesure, par=request.user, **champs)
+                        message = "Projet d'accompagnement créé."
                 return _succes(request, message, "accompagnement:projet", pk=mesure.pk)
             except ValidationError as erreur:
                 ajouter_erreurs(form, erreur)
+            except EditionConcurrente as conflit:
+                form.add_error(None, conflit.message)
     return render(
         request,
         "accompagnement/projet.html",
@@ -535,7 +546,22 @@ def _ecrire_projet(request, mesure, projet, *, cle, form, ecrire, annonce):
             return _reponse_projet(request, mesure, projet, annonce=annonce)
         except ValidationError as erreur:
             ajouter_erreurs(form, erreur)
+        except EditionConcurrente as conflit:
+            form.add_error(None, conflit.message)
     return _reponse_projet(request, mesure, projet, erreur=(cle, form))
+
+
+def _modification_versionnee(objet, modifier, par):
+    """`ecrire` d'une édition : refusée si l'objet a changé depuis la version lue."""
+
+    def ecrire(donnees):
+        champs = dict(donnees)
+        version = champs.pop("version")
+        with transaction.atomic():
+            prendre_la_main(objet, version_lue=version, par=par)
+            modifier(objet, par=par, **champs)
+
+    return ecrire
 
 
 def _objectif_du_projet(projet, objectif_pk) -> ObjectifProjet:
@@ -544,10 +570,11 @@ def _objectif_du_projet(projet, objectif_pk) -> ObjectifProjet:
     return objectif
 
 
-def _action_du_projet(projet, action_pk) -> ActionProjet:
-    action = get_object_or_404(
-        ActionProjet.objects.select_related("objectif"), pk=action_pk, objectif__projet=projet
-    )
+def _action_du_projet(projet, action_pk, *, verrou=False) -> ActionProjet:
+    actions = ActionProjet.objects.select_related("objectif")
+    if verrou:
+        actions = actions.select_for_update(of=("self",))
+    action = get_object_or_404(actions, pk=action_pk, objectif__projet=projet)
     action.objectif.projet = projet
     return action
 
@@ -578,7 +605,7 @@ def objectif_modifier(request, pk, objectif_pk):
         projet,
         cle=f"objectif-{objectif.pk}",
         form=ObjectifEditionForm(request.POST, prefix=f"objectif-{objectif.pk}"),
-        ecrire=lambda d: services.modifier_objectif(objectif, par=request.user, **d),
+        ecrire=_modification_versionnee(objectif, services.modifier_objectif, request.user),
         annonce="Objectif mis à jour.",
     )
 
@@ -610,7 +637,7 @@ def action_modifier(request, pk, action_pk):
         projet,
         cle=f"action-{action.pk}",
         form=ActionEditionForm(request.POST, prefix=f"action-{action.pk}"),
-        ecrire=lambda d: services.modifier_action(action, par=request.user, **d),
+        ecrire=_modification_versionnee(action, services.modifier_action, request.user),
         annonce="Action mise à jour.",
     )
 
@@ -620,9 +647,13 @@ def action_modifier(request, pk, action_pk):
 def action_realisee(request, pk, action_pk):
     """Un clic : l'action est faite aujourd'hui."""
     mesure, projet = _edition_projet(request, pk)
-    action = _action_du_projet(projet, action_pk)
-    if action.realisee_le is None:
-        services.modifier_action(action, par=request.user, realisee_le=timezone.localdate())
+    with transaction.atomic():
+        # Relue verrouillée : deux clics simultanés ne la marquent qu'une fois, et la version
+        # change pour qu'un formulaire d'édition ouvert ailleurs ne l'écrase pas ensuite.
+        action = _action_du_projet(projet, action_pk, verrou=True)
+        if action.realisee_le is None:
+            prendre_la_main(action, version_lue=action.version, par=request.user)
+            services.modifier_action(action, par=request.user, realisee_le=timezone.localdate())
     return _reponse_projet(
         request, mesure, projet, annonce=f"Action « {action.intitule} » réalisée."
     )

@@ -9,6 +9,9 @@ les liens internes (GET seulement, aucun formulaire soumis) et relève, page par
 
 Usage (serveur de démonstration lancé à part, base remplie par `manage.py seed_demo`) :
     python bench/crawl.py --base http://127.0.0.1:8109 --password demo-logement-2026
+Double authentification (agent.departemental, admin) : au premier passage, le parcours s'enrôle
+comme un humain (clé recopiée depuis la page) ; ensuite il lit la clé en base pour calculer le
+code : lancez-le alors avec le même DATABASE_URL que le serveur.
 Options : --users coordinatrice,referent  --max-pages 120  --par-motif 3  --mobile 6
           --toutes-regles (ajoute les règles « best-practice » d'axe : region, heading-order…)
           --json /tmp/crawl.json (rapport détaillé)  --verbose
@@ -18,13 +21,16 @@ Code de sortie : 0 si rien n'est trouvé, 1 sinon.
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
+from base64 import b32decode
 from collections import defaultdict, deque
 from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
+from django_otp.oath import totp
 from playwright.sync_api import sync_playwright
 
 UTILISATEURS = [
@@ -47,8 +53,9 @@ ARGS_CHROMIUM = [
     "--no-first-run",
     "--disable-quic",
 ]
-# Chemins jamais visités : la déconnexion fermerait la session, l'administration est celle de Django.
-PREFIXES_EXCLUS = ("/deconnexion/", "/admin/")
+# Chemins jamais visités : la déconnexion fermerait la session, l'administration est celle de
+# Django, l'enrôlement créerait une nouvelle clé de double authentification.
+PREFIXES_EXCLUS = ("/deconnexion/", "/admin/", "/compte/double-authentification/")
 EXTENSIONS_TELECHARGEES = (".csv", ".xlsx", ".pdf", ".zip", ".ods")
 TELEPHONE = {"width": 390, "height": 844}
 BUREAU = {"width": 1280, "height": 900}
@@ -129,6 +136,62 @@ def connecter(page, base, utilisateur, mot_de_passe):
         raise SystemExit(
             f"Connexion refusée pour {utilisateur} : vérifiez --password et seed_demo."
         )
+    passer_double_authentification(page, utilisateur)
+
+
+CLES_TOTP = {}  # utilisateur → clé base32 de son application d'authentification
+DERNIER_PAS = {}  # utilisateur → dernier pas de 30 s utilisé (un code ne sert qu'une fois)
+
+
+def code_totp(utilisateur, cle):
+    pas = int(time.time() // 30)
+    if DERNIER_PAS.get(utilisateur, -1) >= pas:
+        time.sleep(30 - time.time() % 30 + 0.5)
+        pas += 1
+    DERNIER_PAS[utilisateur] = pas
+    return f"{totp(b32decode(cle + '=' * (-len(cle) % 8))):06d}"
+
+
+def cle_en_base(utilisateur):
+    """Clé TOTP de l'utilisateur lue dans la base du serveur (même DATABASE_URL)."""
+    import django
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "logement.settings")
+    # L'API synchrone de Playwright tourne dans une boucle asyncio : l'ORM s'en méfierait.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    django.setup()
+    from base64 import b32encode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    appareil = TOTPDevice.objects.filter(user__username=utilisateur, confirmed=True).first()
+    if appareil is None:
+        raise SystemExit(f"Aucune application d'authentification en base pour {utilisateur}.")
+    return b32encode(appareil.bin_key).decode().rstrip("=")
+
+
+def passer_double_authentification(page, utilisateur):
+    """Enrôlement au premier passage, code de vérification ensuite."""
+    chemin = urlsplit(page.url).path
+    if chemin.startswith("/compte/double-authentification/"):
+        cle = page.inner_text("#cle-totp").replace(" ", "")
+        CLES_TOTP[utilisateur] = cle
+        page.fill("input[name=code]", code_totp(utilisateur, cle))
+        page.click("form button[type=submit]:has-text('Activer')")
+        page.wait_for_load_state("load")
+        page.click("a:has-text('Continuer')")
+        page.wait_for_load_state("load")
+    elif chemin.startswith("/compte/verification/"):
+        if utilisateur not in CLES_TOTP:
+            CLES_TOTP[utilisateur] = cle_en_base(utilisateur)
+        page.fill("input[name=code]", code_totp(utilisateur, CLES_TOTP[utilisateur]))
+        page.click("form button[type=submit]:has-text('Vérifier')")
+        page.wait_for_load_state("load")
+    else:
+        return
+    if urlsplit(page.url).path.startswith("/compte/"):
+        raise SystemExit(f"Double authentification refusée pour {utilisateur}.")
 
 
 def analyser(page, axe, rapport, utilisateur, url, args):
@@ -183,6 +246,8 @@ def parcourir(navigateur, args, utilisateur, rapport):
         try:
             reponse = page.goto(url, wait_until="load")
         except Exception as exc:  # noqa: BLE001 — un échec de navigation est un constat, pas un arrêt.
+            if "Download is starting" in str(exc):
+                continue  # un lien de téléchargement sans extension (…/fichiers/csv/) : normal
             rapport.console.append((utilisateur, url, f"navigation impossible : {exc}"))
             continue
         rapport.pages[utilisateur] += 1

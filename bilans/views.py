@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from journal.services import Action, tracer
 from logement.acces import role_requis
 from logement.models import Role
 from logement.pagination import paginer
@@ -82,6 +84,9 @@ def liste(request):
     )
 
 
+# Hors de la transaction de requête du journal : l'envoi à la file (on_commit) doit avoir lieu
+# avant la réponse, pour dire tout de suite à l'utilisateur si la file est indisponible.
+@transaction.non_atomic_requests
 @role_requis(*ROLES_DEMANDE)
 def demander(request):
     form = DemandeBilanForm(request.POST or None, user=request.user)
@@ -126,6 +131,7 @@ def etat(request, pk):
     return reponse
 
 
+@transaction.non_atomic_requests
 @require_POST
 @role_requis(*ROLES_DEMANDE)
 def relancer(request, pk):
@@ -139,6 +145,7 @@ def relancer(request, pk):
     return redirect("bilans:fiche", pk=pk)
 
 
+@transaction.non_atomic_requests
 @require_POST
 @role_requis(*ROLES_DEMANDE)
 def nouvelle_version(request, pk):
@@ -179,6 +186,11 @@ def telecharger(request, pk, format):
         contenu = fichier.fichier.open("rb")
     except FileNotFoundError as erreur:
         raise Http404("Le fichier de ce bilan est introuvable.") from erreur
+    tracer(
+        Action.TELECHARGEMENT,
+        objet=bilan,
+        details={"format": fichier.format, "version": bilan.version},
+    )
     reponse = FileResponse(
         contenu,
         as_attachment=True,

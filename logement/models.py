@@ -281,21 +281,23 @@ class Habilitation(Horodatage):
                 violation_error_message="Ce rôle s'exerce sur un territoire.",
             ),
             # Trois contraintes partielles plutôt qu'une avec nulls_distinct (absent de SQLite).
+            # Seules les habilitations sans fin sont uniques : une habilitation terminée reste dans
+            # l'historique et le même rôle peut être redonné ensuite.
             models.UniqueConstraint(
                 fields=["user", "role", "structure"],
-                condition=Q(structure__isnull=False),
+                condition=Q(structure__isnull=False, date_fin__isnull=True),
                 name="habilitation_unique_structure",
                 violation_error_message="Cet utilisateur a déjà ce rôle dans cette structure.",
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "territoire"],
-                condition=Q(territoire__isnull=False),
+                condition=Q(territoire__isnull=False, date_fin__isnull=True),
                 name="habilitation_unique_territoire",
                 violation_error_message="Cet utilisateur a déjà ce rôle sur ce territoire.",
             ),
             models.UniqueConstraint(
                 fields=["user", "role"],
-                condition=Q(structure__isnull=True, territoire__isnull=True),
+                condition=Q(structure__isnull=True, territoire__isnull=True, date_fin__isnull=True),
                 name="habilitation_unique_globale",
                 violation_error_message="Cet utilisateur a déjà ce rôle.",
             ),

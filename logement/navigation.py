@@ -18,6 +18,9 @@ ENTREES = [
         (Role.REFERENT, Role.COORDINATEUR, Role.AGENT_DEPARTEMENTAL),
     ),
     ("Bilans", "bilans:liste", (Role.COORDINATEUR, Role.AGENT_DEPARTEMENTAL, Role.COPILOTE)),
+    ("Journal", "journal:recherche", (Role.AGENT_DEPARTEMENTAL,)),
+    ("Utilisateurs", "utilisateurs:liste", (Role.AGENT_DEPARTEMENTAL,)),
+    ("Anonymisation", "rgpd:anonymisation", (Role.AGENT_DEPARTEMENTAL,)),
 ]
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -29,25 +30,40 @@ INSTALLED_APPS = [
     "dsfr",
     "django_htmx",
     "rest_framework",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "comptes",
     "logement",
     "menages",
     "accompagnement",
     "attributions",
     "bilans",
     "demo",
+    "journal",
+    "rgpd",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "comptes.middleware.ActiviteSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "comptes.middleware.DoubleAuthentificationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Auteur et adresse IP des traces ; une requête d'écriture = une transaction (avec sa trace).
+    "journal.middleware.JournalMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # En dernier, comme le demande django-axes : il transforme un blocage en page de connexion.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "logement.urls"
@@ -88,6 +104,11 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes surveille les échecs de connexion avant le moteur d'authentification habituel.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "accueil"
@@ -150,6 +171,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bilans.tasks.bilans_trimestriels",
         "schedule": crontab(month_of_year="1,4,7,10", day_of_month=15, hour=4, minute=0),
     },
+    # Journal : suppression des événements plus anciens que JOURNAL_CONSERVATION_JOURS.
+    "journal-purge": {
+        "task": "journal.tasks.purger_journal",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    # RGPD : anonymisation des ménages sans contact depuis LOGEMENT["CONSERVATION_JOURS"].
+    "rgpd-anonymisation": {
+        "task": "rgpd.tasks.anonymiser_menages_expires",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # Règles métier qui varient selon les Départements : réglages, jamais des constantes.
@@ -181,6 +212,14 @@ LOGEMENT = {
     "BILAN_TENTATIVES_MAX": env.int("BILAN_TENTATIVES_MAX", default=3),
 }
 
+# Journal d'audit : durée de conservation des événements (jours). Par défaut, celle des dossiers
+# (CNIL : 2 ans après le dernier contact) : le journal contient des valeurs personnelles (avant,
+# après) et ne doit pas garder plus longtemps ce que l'anonymisation efface des dossiers ; deux
+# ans couvrent aussi le contrôle interne et les contestations sur la vie d'un dossier.
+JOURNAL_CONSERVATION_JOURS = env.int(
+    "JOURNAL_CONSERVATION_JOURS", default=LOGEMENT["CONSERVATION_JOURS"]
+)
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LOGGING = {
@@ -192,9 +231,90 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
+        # Chaque connexion réussie écrit une ligne INFO ; les échecs restent en WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# Authentification (voir aussi comptes/) ------------------------------------------------------
+# Connexion : après AXES_FAILURE_LIMIT échecs pour un même couple identifiant + adresse IP,
+# ce couple est bloqué AXES_COOLOFF_MINUTES minutes ; une connexion réussie remet le compteur à zéro.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", default=15) / 60  # en heures pour axes
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "comptes.views.connexion_bloquee"
+# Derrière un mandataire inverse, nombre de mandataires devant Django (X-Forwarded-For).
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+if AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# Session close après SESSION_INACTIVITE_MINUTES sans requête (comptes.middleware la prolonge
+# à chaque requête, par pas d'une minute), et à la fermeture du navigateur.
+SESSION_COOKIE_AGE = env.int("SESSION_INACTIVITE_MINUTES", default=30) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Double authentification (TOTP) : exigée des agents départementaux et des administrateurs.
+OTP_TOTP_ISSUER = "Logement d'abord"
+
+# Une API ne s'authentifie que par la session : un mot de passe seul (Basic) contournerait la
+# double authentification.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+}
+
+# Courriels (réinitialisation du mot de passe) : affichés dans la console tant qu'aucun serveur
+# SMTP n'est configuré.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if env.str("EMAIL_HOST", default="")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Logement d'abord <ne-pas-repondre@localhost>"
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_HEURES", default=24) * 3600
+
+# Production (HTTPS=1) ---------------------------------------------------------------------
+# Le démarrage rapide et docker-compose en local restent en http ; HTTPS=1 active d'un coup
+# redirection, HSTS et cookies sécurisés (chacun reste réglable).
+HTTPS = env.bool("HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+if env.bool("HTTPS_DERRIERE_PROXY", default=False):
+    # Le mandataire inverse termine TLS et l'annonce par X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Politique de sécurité du contenu : rien que ce que sert la plateforme ; les scripts du DSFR
+# portent un nonce, htmx n'injecte pas de style (meta htmx-config dans base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

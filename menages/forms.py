@@ -13,6 +13,7 @@ from django.utils import timezone
 from logement.forms import FormulaireDsfr, FormulaireModeleDsfr
 
 from . import selectors
+from .concurrence import ErreurVersionEnTete, champ_version
 from .models import (
     Consentement,
     Menage,
@@ -131,6 +132,26 @@ class MenageForm(FormulaireModeleDsfr):
         self.fields["territoire"].queryset = epci.order_by("nom")
         self.fields["territoire"].empty_label = "Choisir l'EPCI"
         self.fields["publics_prioritaires"].queryset = PublicPrioritaire.objects.filter(actif=True)
+
+
+class MenageEditionForm(ErreurVersionEnTete, MenageForm):
+    """Modification : porte la version lue, pour refuser d'écraser une modification concurrente."""
+
+    version = champ_version()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+
+class VersionMenageForm(ErreurVersionEnTete, FormulaireDsfr):
+    """La version du ménage lue par une saisie qui le modifie sans MenageForm (ressources)."""
+
+    version = champ_version()
+
+    def __init__(self, *args, menage, **kwargs):
+        super().__init__(*args, prefix="menage", **kwargs)
+        self.fields["version"].initial = menage.version
 
 
 class CreationMenageForm(MenageForm):
@@ -292,6 +313,14 @@ def ressources_formset(*args, menage, **kwargs):
 
 
 class ConsentementForm(FormulaireModeleDsfr):
+    """Information donnée au ménage et son adhésion ; l'auteur est l'utilisateur connecté."""
+
     class Meta:
         model = Consentement
         fields = ["date", "adhesion", "information_donnee", "commentaire"]
+        help_texts = {
+            "adhesion": "L'accompagnement repose sur la libre adhésion du ménage ; la base "
+            "légale du traitement des données reste la mission de service public.",
+            "information_donnee": "Le ménage a reçu l'information sur le traitement de ses "
+            "données et sur ses droits (accès, rectification).",
+        }

@@ -163,6 +163,18 @@ class Menage(Horodatage):
         blank=True,
         related_name="+",
     )
+    # Éditions concurrentes : chaque enregistrement d'un formulaire d'édition passe à la version
+    # suivante, à condition que personne ne l'ait fait depuis la lecture (menages.concurrence).
+    version = models.PositiveIntegerField("version", default=1, editable=False)
+    modifie_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="modifié par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     objects = MenageQuerySet.as_manager()
 

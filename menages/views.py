@@ -9,12 +9,14 @@ from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from journal.services import Action, tracer
 from logement.acces import donnees_personnelles_requises, role_requis, visible_ou_404
 from logement.exports import reponse_csv, reponse_xlsx
 from logement.models import Role
 from logement.pagination import paginer
 
 from . import selectors, services
+from .concurrence import EditionConcurrente, prendre_la_main
 from .exports import ENTETES_MENAGES, lignes_menages
 from .forms import (
     LIGNES_COMPOSITION,
@@ -23,7 +25,8 @@ from .forms import (
     ConsentementForm,
     CreationMenageForm,
     FiltresMenagesForm,
-    MenageForm,
+    MenageEditionForm,
+    VersionMenageForm,
     ajouter_erreurs,
     composition_formset,
     ressources_formset,
@@ -89,9 +92,16 @@ def liste(request):
 def export(request):
     _, _, menages = _menages_filtres(request)
     nom = f"menages-{timezone.localdate():%Y-%m-%d}"
-    if request.GET.get("format") == "xlsx":
-        return reponse_xlsx(nom, [("Ménages", ENTETES_MENAGES, lignes_menages(menages))])
-    return reponse_csv(nom, ENTETES_MENAGES, lignes_menages(menages))
+    lignes = list(lignes_menages(menages))
+    format_ = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    filtres = {k: v for k, v in request.GET.lists() if k not in ("page", "format")}
+    tracer(
+        Action.EXPORT,
+        details={"liste": "ménages", "format": format_, "filtres": filtres, "lignes": len(lignes)},
+    )
+    if format_ == "xlsx":
+        return reponse_xlsx(nom, [("Ménages", ENTETES_MENAGES, lignes)])
+    return reponse_csv(nom, ENTETES_MENAGES, lignes)
 
 
 # --- Création -----------------------------------------------------------------------------------
@@ -141,6 +151,7 @@ def _nombre_de_lignes(request) -> int:
 @donnees_personnelles_requises
 def fiche(request, pk):
     menage = visible_ou_404(Menage, request.user, pk=pk)
+    tracer(Action.CONSULTATION, objet=menage)
     prefetch_related_objects([menage], *selectors.prechargements_fiche())
     # Le demandeur principal en tête, puis l'ordre du modèle (rôle, âge).
     personnes = sorted(menage.personnes.all(), key=lambda p: p.role != Personne.Role.DEMANDEUR)
@@ -192,19 +203,29 @@ def changer_situation(request, pk):
 def ressources(request, pk):
     menage = visible_ou_404(Menage, request.user, pk=pk)
     formset = ressources_formset(request.POST or None, menage=menage)
+    # Les ressources font partie du ménage : leur saisie suit la version du ménage.
+    version = VersionMenageForm(request.POST or None, menage=menage)
     a_supprimer = []
-    if request.method == "POST" and formset.is_valid():
+    if request.method == "POST" and version.is_valid() and formset.is_valid():
         # Une suppression se confirme : la page revient avec la liste de ce qui partira.
         a_supprimer = [form.instance for form in formset.deleted_forms]
         if not a_supprimer or "confirmer_suppression" in request.POST:
-            with transaction.atomic():
-                formset.save()
-            messages.success(request, "Les ressources du ménage sont enregistrées.")
-            return redirect("menages:fiche", pk=menage.pk)
+            try:
+                with transaction.atomic():
+                    prendre_la_main(
+                        menage, version_lue=version.cleaned_data["version"], par=request.user
+                    )
+                    formset.save()
+            except EditionConcurrente as conflit:
+                version.add_error(None, conflit.message)
+                a_supprimer = []
+            else:
+                messages.success(request, "Les ressources du ménage sont enregistrées.")
+                return redirect("menages:fiche", pk=menage.pk)
     return render(
         request,
         "menages/ressources.html",
-        {"menage": menage, "formset": formset, "a_supprimer": a_supprimer},
+        {"menage": menage, "formset": formset, "version": version, "a_supprimer": a_supprimer},
     )
 
 
@@ -218,22 +239,28 @@ def consentement(request, pk):
         request,
         menage,
         form,
-        titre="Recueillir le consentement",
-        succes="Le recueil du consentement est enregistré.",
+        titre="Information et libre adhésion",
+        succes="L'information et l'adhésion du ménage sont enregistrées.",
     )
 
 
 @donnees_personnelles_requises
 def modifier(request, pk):
     menage = visible_ou_404(Menage, request.user, pk=pk)
-    form = MenageForm(request.POST or None, instance=menage, user=request.user)
-    return _enregistrer(
-        request,
-        menage,
-        form,
-        titre="Modifier le ménage",
-        succes="Les informations du ménage sont enregistrées.",
-    )
+    form = MenageEditionForm(request.POST or None, instance=menage, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                prendre_la_main(
+                    form.instance, version_lue=form.cleaned_data["version"], par=request.user
+                )
+                form.save()
+        except EditionConcurrente as conflit:
+            form.add_error(None, conflit.message)
+        else:
+            messages.success(request, "Les informations du ménage sont enregistrées.")
+            return redirect("menages:fiche", pk=menage.pk)
+    return _formulaire(request, menage, form, "Modifier le ménage")
 
 
 def _enregistrer(request, menage, form, *, titre, succes):

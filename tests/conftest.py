@@ -4,6 +4,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
+from django.test import RequestFactory
 
 from logement.models import Role, Structure
 
@@ -56,6 +57,47 @@ def stockage_prive(settings, tmp_path):
         },
     }
     return racine
+
+
+@pytest.fixture(autouse=True)
+def _connexions_de_test(monkeypatch):
+    """client.login et client.force_login ouvrent une session où la double authentification
+    est déjà faite (pour les comptes qui la doivent) : les tests des pages n'ont pas à la
+    rejouer ; tests/test_authentification.py passe par les vrais formulaires. client.login
+    fournit aussi la requête que django-axes exige d'authenticate."""
+    from django.test import Client
+
+    login, _login = Client.login, Client._login
+
+    def login_avec_requete(self, **credentials):
+        credentials.setdefault("request", RequestFactory().post("/connexion/"))
+        return login(self, **credentials)
+
+    def _login_verifie(self, user, backend=None):
+        _login(self, user, backend)
+        marquer_double_authentification(self, user)
+
+    monkeypatch.setattr(Client, "login", login_avec_requete)
+    monkeypatch.setattr(Client, "_login", _login_verifie)
+
+
+def marquer_double_authentification(client, user):
+    """Range dans la session du client un appareil TOTP confirmé de l'utilisateur, comme après
+    la saisie d'un code (django_otp.login) ; sans effet pour qui n'y est pas tenu."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from comptes.services import double_authentification_requise
+
+    frais = type(user).objects.get(pk=user.pk)  # sans toucher au périmètre mis en cache du test
+    if not double_authentification_requise(frais):
+        return
+    appareil = TOTPDevice.objects.filter(user=frais, confirmed=True).first()
+    if appareil is None:
+        appareil = TOTPDevice.objects.create(user=frais, name="Téléphone de test")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = appareil.persistent_id
+    session.save()
 
 
 @pytest.fixture

@@ -589,6 +589,8 @@ def test_le_calendrier_beat_porte_les_taches_des_bilans():
     assert (annuel.day_of_month, annuel.month_of_year) == ({15}, {1})
     assert (trimestriel.day_of_month, trimestriel.month_of_year) == ({15}, {1, 4, 7, 10})
     assert "bilans.tasks.verifier_bilans_bloques" in taches
+    # Comme au démarrage d'un worker : les modules tasks de chaque app sont importés.
+    celery_app.loader.import_default_modules()
     assert set(taches) <= set(celery_app.tasks)
 
 

@@ -298,6 +298,23 @@ def test_habilitation_exige_structure_ou_territoire_selon_le_role():
     refus_en_base(lambda: Habilitation.objects.create(user=user, role=Role.COORDINATEUR))
 
 
+def test_un_role_termine_peut_etre_redonne_mais_pas_en_double():
+    user, structure = f.UserFactory(), f.StructureFactory()
+    premiere = Habilitation.objects.create(
+        user=user, role=Role.REFERENT, structure=structure, date_debut=dt.date(2024, 1, 1)
+    )
+    refus_en_base(
+        lambda: Habilitation.objects.create(user=user, role=Role.REFERENT, structure=structure)
+    )
+    premiere.date_fin = dt.date(2024, 6, 30)
+    premiere.save()
+    # L'historique garde la première ; la seconde, ouverte, est admise.
+    Habilitation.objects.create(
+        user=user, role=Role.REFERENT, structure=structure, date_debut=dt.date(2025, 1, 1)
+    )
+    assert Habilitation.objects.filter(user=user).count() == 2
+
+
 def test_pas_dexpulsion_pendant_la_treve_hivernale():
     procedure = ProcedureExpulsion.objects.create(
         menage=f.MenageFactory(), date_signalement=dt.date(2024, 1, 10), montant_dette=3200

@@ -521,6 +521,7 @@ def test_projet_elabore_puis_tenu_en_ligne_avec_son_historique(client, monde):
         {
             f"objectif-{objectif.pk}-intitule": "Résorber la dette",
             f"objectif-{objectif.pk}-statut": "atteint",
+            f"objectif-{objectif.pk}-version": 1,
         },
     )
     objectif.refresh_from_db()
@@ -552,6 +553,7 @@ def test_projet_erreur_en_ligne_sans_rien_ecrire(client, monde):
             f"action-{action.pk}-intitule": "Bilan de santé",
             f"action-{action.pk}-porteur": "menage",
             f"action-{action.pk}-realisee_le": (AUJOURDHUI + 3 * J).isoformat(),
+            f"action-{action.pk}-version": 1,
         },
     )
     assert reponse.status_code == 200

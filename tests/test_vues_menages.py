@@ -486,7 +486,7 @@ def test_fiche_montre_toutes_les_sections(client, monde):
         "Ressources",
         "Publics prioritaires",
         "Demande de logement",
-        "Consentement",
+        "Information et libre adhésion",
         "Procédure d'expulsion",
         "Historique",
     ):
@@ -612,6 +612,8 @@ def donnees_ressources(menage, **lignes):
         "ressources-INITIAL_FORMS": str(len(existantes)),
         "ressources-MIN_NUM_FORMS": "0",
         "ressources-MAX_NUM_FORMS": "1000",
+        # Version du ménage lue par le formulaire (éditions concurrentes).
+        "menage-version": Menage.objects.get(pk=menage.pk).version,
     }
     for i, r in enumerate(existantes):
         donnees |= {
@@ -714,6 +716,7 @@ def donnees_modification(territoire, **extra):
         "nur": "NUR5555555",
         "nur_date_depot": "2025-02-01",
         "nur_date_renouvellement": "2026-02-01",
+        "version": 1,  # version du ménage lue par le formulaire (éditions concurrentes)
         **extra,
     }
 

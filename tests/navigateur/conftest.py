@@ -57,14 +57,40 @@ def connecter(page, live_server):
     """connecter(user) : ouvre une session par le formulaire de connexion, comme un humain."""
 
     def _connecter(user):
+        appareil = _appareil_totp(user)
         page.goto(f"{live_server.url}/connexion/")
         page.get_by_label("Nom d’utilisateur").fill(user.username)
         page.get_by_label("Mot de passe").fill(MOT_DE_PASSE)
         page.get_by_role("button", name="Se connecter").click()
         page.wait_for_load_state()
+        if appareil is not None and "/compte/verification/" in page.url:
+            verifier_code(page, appareil)
         return page
 
     return _connecter
+
+
+def _appareil_totp(user):
+    """Comptes tenus à la double authentification : un téléphone déjà enregistré, pour que
+    la connexion passe par la page de vérification (l'enrôlement a ses propres tests)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from comptes.services import double_authentification_requise
+
+    frais = type(user).objects.get(pk=user.pk)
+    if not double_authentification_requise(frais):
+        return None
+    appareil = TOTPDevice.objects.filter(user=frais, confirmed=True).first()
+    return appareil or TOTPDevice.objects.create(user=frais, name="Téléphone de test")
+
+
+def verifier_code(page, appareil):
+    """Saisit le code du moment sur la page de vérification en deux étapes."""
+    from comptes.services import code_totp_courant
+
+    page.get_by_label("Code de vérification").fill(code_totp_courant(appareil))
+    page.get_by_role("button", name="Vérifier").click()
+    page.wait_for_load_state()
 
 
 @pytest.fixture
