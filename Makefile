@@ -45,7 +45,7 @@ demo: $(INSTALLE)
 	@echo "Comptes (mot de passe commun : $(DEMO_MOT_DE_PASSE)) :"
 	@for compte in $(DEMO_COMPTES); do echo "  - $$compte"; done
 	@echo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=1 DOUBLE_AUTHENTIFICATION_OBLIGATOIRE=0 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(INSTALLE)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

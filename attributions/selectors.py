@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Sum
 
 from logement.models import Role, Territoire
-from logement.text import normaliser
+from logement.text import identifiant, normaliser, sans_caractere_nul
 from menages.models import Menage, Personne
 
 from .models import Logement, ObjectifAttribution, Proposition
@@ -80,10 +80,10 @@ def menages_candidats(user, logement: Logement, *, recherche: str = "", choisis=
         )
         .order_by("reference")
     )
-    ids_choisis = [i for i in choisis if str(i).isdigit()]
+    ids_choisis = [i for i in map(identifiant, choisis) if i is not None]
     selection = list(visibles.filter(pk__in=ids_choisis)) if ids_choisis else []
     trouves = []
-    recherche = recherche.strip()
+    recherche = sans_caractere_nul(recherche).strip()
     if recherche:
         nom = normaliser(recherche)
         personnes = Personne.objects.filter(menage=OuterRef("pk"), nom_normalise__contains=nom)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from logement.acces import role_requis, visible_ou_404
 from logement.pagination import paginer
+from logement.text import identifiant
 from menages.models import Menage
 
 from . import selectors, services
@@ -37,8 +38,9 @@ def logements(request):
     )
     # Venu de la fiche d'un ménage : chaque logement disponible offre de le lui proposer.
     pour = None
-    if request.GET.get("pour", "").isdigit() and selectors.peut_ecrire(request.user):
-        pour = Menage.objects.visible_to(request.user).filter(pk=request.GET["pour"]).first()
+    pk = identifiant(request.GET.get("pour", ""))
+    if pk is not None and selectors.peut_ecrire(request.user):
+        pour = Menage.objects.visible_to(request.user).filter(pk=pk).first()
     return render(
         request,
         "attributions/logements.html",

@@ -12,6 +12,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
+from logement.text import sans_caractere_nul
+
 from . import contexte, suivi
 from .models import Action, Evenement
 
@@ -67,8 +69,8 @@ def tracer(
         auteur=auteur,
         auteur_identifiant=auteur.get_username()[:150] if auteur else "",
         auteur_nom=auteur.get_full_name()[:300] if auteur else "",
-        details=details,
-        changements=changements or {},
+        details=_sans_caractere_nul(details),
+        changements=_sans_caractere_nul(changements or {}),
         adresse_ip=contexte.adresse_ip(request),
     )
     if objet is not None:
@@ -81,6 +83,17 @@ def tracer(
     evenement.menage_id = menage
     evenement.save(force_insert=True)
     return evenement
+
+
+def _sans_caractere_nul(valeur):
+    """Les filtres tracés viennent de la requête telle quelle ; jsonb refuse « \\u0000 »."""
+    if isinstance(valeur, str):
+        return sans_caractere_nul(valeur)
+    if isinstance(valeur, dict):
+        return {_sans_caractere_nul(k): _sans_caractere_nul(v) for k, v in valeur.items()}
+    if isinstance(valeur, list | tuple):
+        return [_sans_caractere_nul(v) for v in valeur]
+    return valeur
 
 
 # --- Chemins autorisés à modifier ou supprimer ---------------------------------------------------

@@ -255,6 +255,8 @@ SESSION_COOKIE_AGE = env.int("SESSION_INACTIVITE_MINUTES", default=30) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Double authentification (TOTP) : exigée des agents départementaux et des administrateurs.
+# Seule la démonstration locale (make demo) la rend facultative ; check --deploy le refuse.
+DOUBLE_AUTHENTIFICATION_OBLIGATOIRE = env.bool("DOUBLE_AUTHENTIFICATION_OBLIGATOIRE", default=True)
 OTP_TOTP_ISSUER = "Logement d'abord"
 
 # Une API ne s'authentifie que par la session : un mot de passe seul (Basic) contournerait la

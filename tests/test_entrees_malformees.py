@@ -12,7 +12,7 @@ import re
 
 import pytest
 from django import forms
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import resolve, reverse
 
 from accompagnement.models import MotifFin, OrigineOrientation, TypeMesure
@@ -212,23 +212,17 @@ def test_octet_nul_en_parametre_get(client, monde, request, role):
     erreurs = []
     for url in _urls_get(request.getfixturevalue("etranger")):
         if resolve(url).view_name in CONNUS_OCTET_NUL:
-            continue  # tests dédiés (xfail) ci-dessous
+            continue  # tests dédiés ci-dessous
         statut, _ = envoyer(client, "get", f"{url}?{OCTET_NUL}")
         if not isinstance(statut, int) or statut >= 500:
             erreurs.append(f"GET {url}?{OCTET_NUL} : {statut}")
     assert not erreurs, "\n".join(erreurs)
 
 
-# Pages où un octet nul donne un 500 sous PostgreSQL (bugs signalés, tests xfail ci-dessous).
+# Pages dont l'octet nul a son test dédié ci-dessous.
 CONNUS_OCTET_NUL = {"menages:export", "journal:export", "attributions:proposer"}
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    strict=True,
-    reason="500 (PostgreSQL) : attributions/views.py (proposer) passe `request.GET['q']` brut "
-    "à selectors.menages_candidats (nom_normalise__contains) ; PostgreSQL refuse le NUL",
-)
 def test_recherche_de_candidats_avec_octet_nul(client, monde, logement_a1):
     connecter(client, monde.coordinateur)
     url = reverse("attributions:proposer", args=[logement_a1.pk])
@@ -236,25 +230,12 @@ def test_recherche_de_candidats_avec_octet_nul(client, monde, logement_a1):
     assert statut == 200
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    strict=True,
-    reason="500 (PostgreSQL) : journal — l'export du journal trace les filtres bruts de la "
-    "requête dans Evenement.details ; jsonb refuse « \\u0000 »",
-)
 def test_export_du_journal_avec_octet_nul(client, monde):
     connecter(client, monde.agent)
     statut, _ = envoyer(client, "get", f"{reverse('journal:export')}?q=%00")
     assert statut == 200
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    strict=True,
-    reason="500 (PostgreSQL) : menages/views.py (export) trace les filtres bruts de la requête "
-    "(request.GET.lists()) dans Evenement.details ; un « \\x00 » y est refusé par jsonb "
-    "(DataError: unsupported Unicode escape sequence)",
-)
 def test_export_des_menages_avec_octet_nul(client, monde):
     connecter(client, monde.agent)
     statut, _ = envoyer(client, "get", f"{reverse('menages:export')}?q=%00")
@@ -282,22 +263,12 @@ def test_identifiant_de_menage_absurde_en_parametre_get(client, monde, logement_
         assert statut == 200, (url, statut)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="500 : attributions/views.py (logements), `request.GET['pour'].isdigit()` accepte "
-    "« ² » que int() refuse → ValueError dans filter(pk=…)",
-)
 def test_pour_en_chiffre_exposant_jamais_de_500(client, monde):
     connecter(client, monde.coordinateur)
     statut, _ = envoyer(client, "get", f"{reverse('attributions:logements')}?pour=%C2%B2")
     assert statut == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="500 : attributions/selectors.py (menages_candidats), `str(i).isdigit()` accepte "
-    "« ² » → ValueError dans filter(pk__in=…)",
-)
 def test_menages_en_chiffre_exposant_jamais_de_500(client, monde, logement_a1):
     connecter(client, monde.coordinateur)
     url = reverse("attributions:proposer", args=[logement_a1.pk])
@@ -305,13 +276,6 @@ def test_menages_en_chiffre_exposant_jamais_de_500(client, monde, logement_a1):
     assert statut == 200
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason="500 (SQLite) : attributions/selectors.py (menages_candidats), un identifiant hors "
-    "des entiers 64 bits passe isdigit() ; pk__in n'est pas protégé du dépassement "
-    "(OverflowError ; PostgreSQL compare en numeric et répond)",
-)
 def test_menages_identifiant_enorme_jamais_de_500(client, monde, logement_a1):
     connecter(client, monde.coordinateur)
     url = reverse("attributions:proposer", args=[logement_a1.pk])
@@ -319,25 +283,14 @@ def test_menages_identifiant_enorme_jamais_de_500(client, monde, logement_a1):
     assert statut == 200
 
 
-_RAISON_POST = (
-    "500 : attributions/views.py (proposer) relit les cases cochées d'un POST invalide avec "
-    "selectors.menages_candidats, dont le filtre isdigit() laisse passer « ² » (ValueError) et "
-    "les entiers hors 64 bits (OverflowError sous SQLite)"
-)
-_MEME_CAUSE = pytest.mark.xfail(strict=True, reason=_RAISON_POST)
-_MEME_CAUSE_SQLITE = pytest.mark.xfail(
-    connection.vendor == "sqlite", strict=True, reason=_RAISON_POST
-)
-
-
 @pytest.mark.parametrize(
     "valeur",
     [
         "abc",
         "-1",
-        pytest.param("%C2%B2", marks=_MEME_CAUSE),
-        pytest.param(GRAND, marks=_MEME_CAUSE_SQLITE),
-        pytest.param("1" * 400, marks=_MEME_CAUSE_SQLITE),
+        "%C2%B2",
+        GRAND,
+        "1" * 400,
     ],
 )
 def test_proposer_post_avec_menage_absurde_formulaire_invalide(client, monde, logement_a1, valeur):
@@ -352,23 +305,16 @@ def test_proposer_post_avec_menage_absurde_formulaire_invalide(client, monde, lo
     assert statut == 200 and erreurs and not a_ecrit, (statut, erreurs)
 
 
-# Un identifiant au-delà des entiers 64 bits dans un choix multiple : Django valide chaque
-# valeur par une recherche exacte (protégée du dépassement) puis les relit toutes par pk__in,
-# qui ne l'est pas ; SQLite lève OverflowError pendant is_valid() (PostgreSQL répond).
-_DEPASSEMENT_SQLITE = pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason="500 (SQLite) : ModelMultipleChoiceField._check_values (pk__in) lève OverflowError "
-    "pour un identifiant ≥ 2**63 — à borner dans le champ (voir rapport)",
-)
+# Un identifiant au-delà des entiers 64 bits dans un choix multiple : Django le relirait par
+# pk__in, qui déborde sous SQLite ; logement.forms le refuse avant comme choix invalide.
 
 
 @pytest.mark.parametrize(
     ("role", "nom", "champ"),
     [
-        pytest.param("agent", "menages:creer", "publics_prioritaires", marks=_DEPASSEMENT_SQLITE),
-        pytest.param("agent", "menages:changer_situation", "personnes", marks=_DEPASSEMENT_SQLITE),
-        pytest.param("coordinateur", "attributions:proposer", "menages", marks=_DEPASSEMENT_SQLITE),
+        ("agent", "menages:creer", "publics_prioritaires"),
+        ("agent", "menages:changer_situation", "personnes"),
+        ("coordinateur", "attributions:proposer", "menages"),
     ],
 )
 def test_choix_multiple_avec_identifiant_hors_64_bits(client, monde, logement_a1, role, nom, champ):

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 RACINE = Path(__file__).resolve().parent.parent
 PRODUCTION = {
@@ -48,6 +48,21 @@ def test_check_deploy_signale_l_oubli_de_https():
     assert resultat.returncode != 0
     for code in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert code in resultat.stderr + resultat.stdout
+
+
+def test_check_deploy_refuse_la_double_authentification_facultative():
+    resultat = check_deploy(**{**PRODUCTION, "DOUBLE_AUTHENTIFICATION_OBLIGATOIRE": "0"})
+    assert resultat.returncode != 0
+    assert "comptes.W001" in resultat.stderr + resultat.stdout
+
+
+def test_demonstration_double_authentification_facultative(client, monde, settings):
+    """make demo : l'agent départemental entre sans enrôlement, la 2FA reste proposée."""
+    settings.DOUBLE_AUTHENTIFICATION_OBLIGATOIRE = False
+    client.force_login(monde.agent)
+    assert client.get(reverse("accueil")).status_code == 200
+    settings.DOUBLE_AUTHENTIFICATION_OBLIGATOIRE = True
+    assert client.get(reverse("accueil")).status_code == 302
 
 
 def _politique(reponse) -> dict[str, str]:
