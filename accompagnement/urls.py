@@ -44,4 +44,5 @@ urlpatterns = [
         name="action_realisee",
     ),
     path("mes-menages/", views.mes_menages, name="mes_menages"),
+    path("mesures/export/", views.mesures_export, name="mesures_export"),
 ]

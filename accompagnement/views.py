@@ -13,13 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from journal.services import Action, tracer
 from logement.acces import donnees_personnelles_requises, role_requis, visible_ou_404
+from logement.exports import reponse_csv, reponse_xlsx
 from logement.models import Role
 from logement.pagination import paginer
 from menages.concurrence import EditionConcurrente, prendre_la_main
 from menages.models import Menage
 
 from . import selectors, services
+from .exports import ENTETES_MESURES, lignes_mesures
 from .forms import (
     ActionEditionForm,
     ActionForm,
@@ -721,3 +724,21 @@ def mes_menages(request):
             "aujourdhui": timezone.localdate(),
         },
     )
+
+
+# --- Export des mesures -------------------------------------------------------------------------
+
+
+@donnees_personnelles_requises
+def mesures_export(request):
+    """Les mesures des ménages du périmètre, aux colonnes que l'import des mesures relit."""
+    mesures = Mesure.objects.visible_to(request.user).order_by(
+        "menage_id", "date_proposition", "id"
+    )
+    nom = f"mesures-{timezone.localdate():%Y-%m-%d}"
+    lignes = list(lignes_mesures(mesures))
+    format_ = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    tracer(Action.EXPORT, details={"liste": "mesures", "format": format_, "lignes": len(lignes)})
+    if format_ == "xlsx":
+        return reponse_xlsx(nom, [("Mesures", ENTETES_MESURES, lignes)])
+    return reponse_csv(nom, ENTETES_MESURES, lignes)

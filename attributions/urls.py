@@ -7,6 +7,7 @@ app_name = "attributions"
 urlpatterns = [
     path("", views.logements, name="logements"),
     path("nouveau/", views.logement_creer, name="logement_creer"),
+    path("export/", views.logements_export, name="logements_export"),
     path("<int:pk>/", views.logement_fiche, name="logement_fiche"),
     path("<int:pk>/modifier/", views.logement_modifier, name="logement_modifier"),
     path("<int:pk>/proposer/", views.proposer, name="proposer"),

@@ -8,12 +8,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from journal.services import Action, tracer
 from logement.acces import role_requis, visible_ou_404
+from logement.exports import reponse_csv, reponse_xlsx
 from logement.pagination import paginer
 from logement.text import identifiant
 from menages.models import Menage
 
 from . import selectors, services
+from .exports import ENTETES_LOGEMENTS, lignes_logements
 from .forms import (
     BailForm,
     DecisionCaleolForm,
@@ -30,12 +33,17 @@ from .selectors import ROLES_LECTEURS, ROLES_REDACTEURS
 # --- Logements ----------------------------------------------------------------------------------
 
 
-@role_requis(*ROLES_LECTEURS)
-def logements(request):
+def _logements_filtres(request):
     filtres = FiltreLogementsForm(request.GET, user=request.user)
     liste = filtres.filtrer(selectors.logements(request.user)).order_by(
         "-date_disponibilite", "-id"
     )
+    return filtres, liste
+
+
+@role_requis(*ROLES_LECTEURS)
+def logements(request):
+    filtres, liste = _logements_filtres(request)
     # Venu de la fiche d'un ménage : chaque logement disponible offre de le lui proposer.
     pour = None
     pk = identifiant(request.GET.get("pour", ""))
@@ -50,8 +58,38 @@ def logements(request):
             "pour": pour,
             "aujourdhui": timezone.localdate(),
             "peut_ecrire": selectors.peut_ecrire(request.user),
+            "requete_export": _requete_export(request),
         },
     )
+
+
+def _requete_export(request) -> str:
+    requete = request.GET.copy()
+    for cle in ("page", "pour", "format"):
+        requete.pop(cle, None)
+    return requete.urlencode()
+
+
+@role_requis(*ROLES_LECTEURS)
+def logements_export(request):
+    """La liste filtrée, aux colonnes que l'import des logements relit."""
+    _, liste = _logements_filtres(request)
+    nom = f"logements-{timezone.localdate():%Y-%m-%d}"
+    lignes = list(lignes_logements(liste))
+    format_ = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    filtres = {k: v for k, v in request.GET.lists() if k not in ("page", "pour", "format")}
+    tracer(
+        Action.EXPORT,
+        details={
+            "liste": "logements",
+            "format": format_,
+            "filtres": filtres,
+            "lignes": len(lignes),
+        },
+    )
+    if format_ == "xlsx":
+        return reponse_xlsx(nom, [("Logements", ENTETES_LOGEMENTS, lignes)])
+    return reponse_csv(nom, ENTETES_LOGEMENTS, lignes)
 
 
 @role_requis(*ROLES_LECTEURS)

@@ -12,7 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from logement.models import Habilitation, Horodatage, Role, Territoire, verifier_ordre_dates
+from logement.models import (
+    Habilitation,
+    Horodatage,
+    Role,
+    Territoire,
+    ressort,
+    verifier_ordre_dates,
+)
 
 ETAT, EPCI, DEPARTEMENT = "etat", "epci", "departement"
 
@@ -47,7 +54,7 @@ class DroitsBilans:
         lecture = {ETAT: set(), EPCI: set(), DEPARTEMENT: set()}
         demande = {ETAT: set(), EPCI: set(), DEPARTEMENT: set()}
         for h in habilitations:
-            ressort = _ressort(h.territoire)
+            perimetre_habilitation = ressort(h.territoire)
             if h.role == Role.AGENT_DEPARTEMENTAL:
                 publics = (ETAT, EPCI, DEPARTEMENT)
                 ecrit = True
@@ -58,9 +65,9 @@ class DroitsBilans:
             else:  # co-pilote de l'État sur un Département
                 publics, ecrit = (ETAT, EPCI), False
             for public in publics:
-                lecture[public] |= ressort
+                lecture[public] |= perimetre_habilitation
                 if ecrit:
-                    demande[public] |= ressort
+                    demande[public] |= perimetre_habilitation
         return cls(
             lecture={k: frozenset(v) for k, v in lecture.items()},
             demande={k: frozenset(v) for k, v in demande.items()},
@@ -88,16 +95,6 @@ class DroitsBilans:
         if self.tout:
             return Territoire.objects.all()
         return Territoire.objects.filter(id__in=set().union(*self.demande.values()))
-
-
-def _ressort(territoire) -> set[int]:
-    """Le territoire et ce qu'il contient : les EPCI et plateformes d'un Département, les EPCI
-    couverts par une plateforme."""
-    if territoire.niveau == Territoire.Niveau.DEPARTEMENT:
-        return {territoire.pk, *territoire.enfants.values_list("id", flat=True)}
-    if territoire.niveau == Territoire.Niveau.PLATEFORME:
-        return {territoire.pk, *territoire.perimetre.values_list("id", flat=True)}
-    return {territoire.pk}
 
 
 def droits_bilans(user) -> DroitsBilans:

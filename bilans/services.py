@@ -20,9 +20,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from kombu.exceptions import OperationalError
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from logement.celery import courtier_joignable, taches_sur_place
 from logement.models import Territoire
 
 from .models import Bilan, FichierBilan, droits_bilans
@@ -115,34 +114,13 @@ def demander_bilan(
     raise AssertionError("inatteignable")
 
 
-def _courtier_joignable() -> bool:
-    """Sonde le courtier Redis sans relance ni attente longue.
-
-    Le client redis relance seul une connexion refusée (≈ 3 s par essai, plusieurs essais
-    côté kombu) : sans cette sonde, une demande faite pendant une panne ferait attendre la page."""
-    from logement.celery import app
-
-    url = app.conf.broker_url or ""
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        return True
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=2, socket_timeout=2, retry=Retry(NoBackoff(), 0)
-    )
-    try:
-        return bool(client.ping())
-    except (redis.RedisError, OSError):
-        return False
-    finally:
-        client.close()
-
-
 def expedier(bilan: Bilan) -> bool:
     """Confie le bilan à la file ; en cas de panne, le note sur le bilan (visible sur sa fiche)
     et rend False : `verifier_bilans_bloques` le renverra, l'utilisateur peut le relancer."""
     from . import tasks  # les tâches importent ce module
 
     envoye = False
-    if celery_eager() or _courtier_joignable():
+    if taches_sur_place() or courtier_joignable():
         try:
             tasks.produire_bilan.apply_async(args=[bilan.pk], task_id=bilan.tache_id, retry=False)
             envoye = True
@@ -158,12 +136,6 @@ def expedier(bilan: Bilan) -> bool:
         ).update(etape=FILE_INDISPONIBLE[:200])
     bilan.expedie = envoye
     return envoye
-
-
-def celery_eager() -> bool:
-    from logement.celery import app
-
-    return bool(app.conf.task_always_eager)
 
 
 def _renvoyer(bilan_id: int, *, relance: bool) -> Bilan | None:

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
@@ -19,7 +20,16 @@ SESSION_DERNIERE_ACTIVITE = "comptes_derniere_activite"
 # utilisateur actif plutôt qu'une à chaque requête (SESSION_SAVE_EVERY_REQUEST).
 PROLONGATION_SECONDES = 60
 # Pages ouvertes à un compte connecté mais pas encore vérifié : de quoi se vérifier ou partir.
-VUES_LIBRES = {"login", "logout", "sante", "comptes:enrolement", "comptes:verification"}
+# Le schéma et la documentation de l'API sont publics : ils ne montrent aucune donnée.
+VUES_LIBRES = {
+    "login",
+    "logout",
+    "sante",
+    "comptes:enrolement",
+    "comptes:verification",
+    "api:schema",
+    "api:docs",
+}
 
 
 class DoubleAuthentificationMiddleware:
@@ -48,6 +58,17 @@ class DoubleAuthentificationMiddleware:
             or double_authentification_requise(user)
         ):
             return None
+        if request.path_info.startswith("/api/"):
+            # Un outil qui appelle l'API ne suit pas une redirection vers un formulaire : erreur
+            # JSON, de la forme des autres erreurs de l'API.
+            return JsonResponse(
+                {
+                    "detail": "Double authentification requise : validez-la dans l'application "
+                    "pour cette session, ou utilisez un jeton d'API.",
+                    "code": "double_authentification_requise",
+                },
+                status=403,
+            )
         cible = (
             "comptes:verification" if double_authentification_active(user) else "comptes:enrolement"
         )

@@ -29,9 +29,14 @@ class JournalMiddleware:
                 return self.get_response(request)
             with transaction.atomic():
                 request._journal_transaction = True
-                return self.get_response(request)
+                reponse = self.get_response(request)
+                # Annulée seulement ici : la page d'erreur (404, 403) se rend encore dans la
+                # transaction et peut lire la base.
+                if getattr(request, "_journal_exception", False):
+                    transaction.set_rollback(True)
+                return reponse
 
     def process_exception(self, request, exception):
         # Comme ATOMIC_REQUESTS : une vue qui lève n'a rien écrit, pas même sa trace.
         if getattr(request, "_journal_transaction", False):
-            transaction.set_rollback(True)
+            request._journal_exception = True

@@ -51,6 +51,7 @@ SUIVIS: dict[str, Suivi] = {
     "logement.Habilitation": Suivi(vers_territoire=(("territoire",), ("structure", "territoire"))),
     "logement.User": Suivi(),
     "bilans.Bilan": Suivi(vers_territoire=(("territoire",),), automatique=False),
+    "imports.Import": Suivi(vers_territoire=(("structure", "territoire"),), automatique=False),
 }
 
 

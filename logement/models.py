@@ -384,6 +384,16 @@ class Perimetre:
         return self.tout or bool(self.roles.intersection(roles))
 
 
+def ressort(territoire) -> set[int]:
+    """Le territoire et ce qu'il contient : les EPCI et plateformes d'un Département, les EPCI
+    couverts par une plateforme."""
+    if territoire.niveau == Territoire.Niveau.DEPARTEMENT:
+        return {territoire.pk, *territoire.enfants.values_list("id", flat=True)}
+    if territoire.niveau == Territoire.Niveau.PLATEFORME:
+        return {territoire.pk, *territoire.perimetre.values_list("id", flat=True)}
+    return {territoire.pk}
+
+
 def epci_couverts(territoires) -> dict[int, set[int]]:
     """EPCI couverts par chaque territoire, en deux requêtes quel que soit leur nombre : un
     Département → ses EPCI ; un EPCI → lui-même ; une plateforme → les EPCI de son périmètre."""

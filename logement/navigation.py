@@ -18,6 +18,7 @@ ENTREES = [
         (Role.REFERENT, Role.COORDINATEUR, Role.AGENT_DEPARTEMENTAL),
     ),
     ("Bilans", "bilans:liste", (Role.COORDINATEUR, Role.AGENT_DEPARTEMENTAL, Role.COPILOTE)),
+    ("Imports", "imports:liste", (Role.REFERENT, Role.COORDINATEUR, Role.AGENT_DEPARTEMENTAL)),
     ("Journal", "journal:recherche", (Role.AGENT_DEPARTEMENTAL,)),
     ("Utilisateurs", "utilisateurs:liste", (Role.AGENT_DEPARTEMENTAL,)),
     ("Anonymisation", "rgpd:anonymisation", (Role.AGENT_DEPARTEMENTAL,)),

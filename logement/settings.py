@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "dsfr",
     "django_htmx",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI servi par la plateforme (CSP : rien d'extérieur)
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -43,6 +46,8 @@ INSTALLED_APPS = [
     "demo",
     "journal",
     "rgpd",
+    "api",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +176,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bilans.tasks.bilans_trimestriels",
         "schedule": crontab(month_of_year="1,4,7,10", day_of_month=15, hour=4, minute=0),
     },
+    # Imports : rien ne reste « en cours » indéfiniment ; un import non confié à la file repart.
+    "imports-verifier-bloques": {
+        "task": "imports.tasks.verifier_imports_bloques",
+        "schedule": crontab(minute="*/5"),
+    },
+    "imports-purge": {
+        "task": "imports.tasks.purger_fichiers_imports",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Journal : suppression des événements plus anciens que JOURNAL_CONSERVATION_JOURS.
     "journal-purge": {
         "task": "journal.tasks.purger_journal",
@@ -211,6 +225,19 @@ LOGEMENT = {
     # Un bilan dont le worker meurt à chaque essai (mémoire…) s'arrête après … tentatives.
     "BILAN_TENTATIVES_MAX": env.int("BILAN_TENTATIVES_MAX", default=3),
 }
+
+# Imports de fichiers (XLSX, CSV) : taille maximale d'un fichier déposé (octets), nombre
+# maximal de lignes de données (l'essai à blanc se fait pendant la requête : ≈ 10 s pour
+# 10 000 ménages, sous les 30 s de gunicorn), durée maximale d'un import confirmé (limite
+# douce de la tâche, en secondes ; la limite dure la suit d'une minute), essais avant abandon
+# d'un import dont le worker meurt à chaque fois.
+IMPORT_TAILLE_MAX = env.int("IMPORT_TAILLE_MAX", default=10 * 1024 * 1024)
+IMPORT_LIGNES_MAX = env.int("IMPORT_LIGNES_MAX", default=10000)
+IMPORT_DUREE_MAX_SECONDES = env.int("IMPORT_DUREE_MAX_SECONDES", default=3600)
+IMPORT_TENTATIVES_MAX = env.int("IMPORT_TENTATIVES_MAX", default=3)
+# Fichiers déposés et rapports par ligne (données personnelles) effacés après … jours ;
+# l'historique garde qui, quand, quel fichier et les compteurs.
+IMPORT_CONSERVATION_JOURS = env.int("IMPORT_CONSERVATION_JOURS", default=90)
 
 # Journal d'audit : durée de conservation des événements (jours). Par défaut, celle des dossiers
 # (CNIL : 2 ans après le dernier contact) : le journal contient des valeurs personnelles (avant,
@@ -259,10 +286,111 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 DOUBLE_AUTHENTIFICATION_OBLIGATOIRE = env.bool("DOUBLE_AUTHENTIFICATION_OBLIGATOIRE", default=True)
 OTP_TOTP_ISSUER = "Logement d'abord"
 
-# Une API ne s'authentifie que par la session : un mot de passe seul (Basic) contournerait la
-# double authentification.
+# Une API ne s'authentifie que par la session (double authentification faite) ou par un jeton
+# personnel créé depuis une telle session : un mot de passe seul (Basic) contournerait la
+# double authentification. Le jeton d'abord : sa classe annonce `WWW-Authenticate` (401).
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.JetonAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.base.DonneesPersonnelles"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "ORDERING_PARAM": "tri",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.gestionnaire_exceptions",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.Debit"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+
+# Jetons d'API personnels (api/models.py) : durée proposée par défaut et durée maximale (jours),
+# nombre de jetons actifs par compte.
+API_JETON_DUREE_JOURS = env.int("API_JETON_DUREE_JOURS", default=90)
+API_JETON_DUREE_MAX_JOURS = env.int("API_JETON_DUREE_MAX_JOURS", default=365)
+API_JETONS_ACTIFS_MAX = env.int("API_JETONS_ACTIFS_MAX", default=10)
+# Limitation de débit de l'API (« nombre/s|min|h|jour ») : par jeton, par utilisateur connecté
+# par session, par adresse IP sans authentification. Vide : pas de limite.
+API_DEBIT_JETON = env.str("API_DEBIT_JETON", default="120/min") or None
+API_DEBIT_SESSION = env.str("API_DEBIT_SESSION", default="120/min") or None
+API_DEBIT_ANONYME = env.str("API_DEBIT_ANONYME", default="30/min") or None
+
+# Cache (compteurs de la limitation de débit) : Redis dès qu'une URL est donnée, pour que les
+# processus gunicorn partagent les compteurs ; sinon en mémoire, par processus.
+CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "logement",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API Logement d'abord",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": f"""
+API REST de la plateforme Logement d'abord, pour relier ses propres outils (logiciel métier,
+tableur par Power Query, exports) aux données de son périmètre. Chaque requête agit avec les
+habilitations **du moment** de l'utilisateur, comme dans l'application : un objet hors de son
+périmètre répond 404 ; un co-pilote n'atteint que les points d'accès agrégés.
+
+## Authentification
+- **Jeton personnel** : créé dans l'application (menu du compte, « Jetons d'API »), montré une
+  seule fois, valable {API_JETON_DUREE_JOURS} jours par défaut et {API_JETON_DUREE_MAX_JOURS}
+  jours au plus, révocable à tout moment. À envoyer dans l'en-tête
+  `Authorization: Bearer lda_…` (`Token lda_…` est aussi accepté).
+- **Session** : dans le navigateur, une fois connecté (double authentification faite si votre
+  compte y est tenu) ; les écritures exigent alors l'en-tête `X-CSRFToken`.
+
+## Pagination
+Les listes sont paginées : `page` (numéro, à partir de 1) et `taille` (nombre de résultats par
+page, plafonné : voir ce paramètre dans chaque liste). La réponse donne `count`, `next`,
+`previous` et `results` ; suivre `next` jusqu'à ce qu'il soit `null`.
+
+## Tri et filtres
+`tri` nomme le champ de tri (`tri=date_debut`, `tri=-modifie_le` pour l'ordre décroissant ;
+plusieurs champs séparés par des virgules). Les filtres sont des paramètres de requête décrits
+pour chaque liste (`territoire`, `statut`, `structure`, dates `…_apres` / `…_avant` incluses,
+`modifie_depuis` pour ne relire que ce qui a changé).
+
+## Erreurs
+Toute erreur répond en JSON : `{{"detail": "message en français", "code": "code_stable"}}` ;
+une requête refusée (400) détaille en plus `erreurs` par champ :
+`{{"detail": "…", "code": "donnees_invalides", "erreurs": {{"date_debut": ["…"]}}}}`.
+
+## Limitation de débit
+Chaque jeton a son propre compteur ({API_DEBIT_JETON or "sans limite"}), de même que chaque
+utilisateur connecté par session ({API_DEBIT_SESSION or "sans limite"}) ; au-delà, la réponse
+est 429 avec l'en-tête `Retry-After` (secondes à attendre).
+""".strip(),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Composants distincts pour les requêtes et les réponses : un champ en lecture seule
+    # (identifiant, horodatage) n'est pas demandé à l'écriture.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Plusieurs modèles ont un champ `statut` aux choix différents : un nom par ensemble.
+    "ENUM_NAME_OVERRIDES": {
+        "StatutMenageEnum": "menages.models.Menage.Statut",
+        "StatutMesureEnum": "accompagnement.models.Mesure.Statut",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {
+        "deepLinking": True,
+        "displayRequestDuration": True,
+        "validatorUrl": None,  # sinon Swagger UI interroge un validateur extérieur
+    },
 }
 
 # Courriels (réinitialisation du mot de passe) : affichés dans la console tant qu'aucun serveur

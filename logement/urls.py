@@ -15,6 +15,7 @@ urlpatterns = [
     path("connexion/", comptes_views.ConnexionView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("compte/", include("comptes.urls")),
+    path("compte/jetons/", include("api.urls_jetons")),
     path(
         "mot-de-passe-oublie/",
         comptes_views.ReinitialisationView.as_view(),
@@ -44,5 +45,12 @@ urlpatterns = [
     path("journal/", include("journal.urls")),
     path("rgpd/", include("rgpd.urls")),
     path("utilisateurs/", include("logement.urls_comptes")),
+    path("api/v1/", include("api.urls")),
+    path("imports/", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Sous /api/, une adresse inconnue ou une erreur serveur répond en JSON ; ailleurs, les pages
+# 404.html et 500.html habituelles.
+handler404 = "api.exceptions.page_introuvable"
+handler500 = "api.exceptions.erreur_serveur"

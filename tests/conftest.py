@@ -46,6 +46,13 @@ def _statiques_sans_manifeste(settings):
 
 
 @pytest.fixture(autouse=True)
+def _sans_limite_de_debit(settings):
+    # Les compteurs de débit de l'API vivent dans le cache, d'un test à l'autre : pas de 429
+    # de hasard (les tests de débit fixent eux-mêmes leurs taux).
+    settings.API_DEBIT_JETON = settings.API_DEBIT_SESSION = settings.API_DEBIT_ANONYME = None
+
+
+@pytest.fixture(autouse=True)
 def stockage_prive(settings, tmp_path):
     """Les fichiers produits (bilans…) vont dans un dossier jetable, comme PRIVATE_MEDIA_ROOT."""
     racine = tmp_path / "prive"

@@ -460,8 +460,8 @@ def test_courtier_injoignable_la_demande_reste_en_attente(
 
 
 def test_un_envoi_refuse_par_la_file_est_note(monde, monkeypatch):
-    monkeypatch.setattr(services, "celery_eager", lambda: False)
-    monkeypatch.setattr(services, "_courtier_joignable", lambda: True)
+    monkeypatch.setattr(services, "taches_sur_place", lambda: False)
+    monkeypatch.setattr(services, "courtier_joignable", lambda: True)
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")

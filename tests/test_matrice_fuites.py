@@ -16,7 +16,6 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -38,10 +37,12 @@ from accompagnement.models import (
     ProjetAccompagnement,
     TypeMesure,
 )
-from attributions.models import Contingent, DecisionCaleol
+from api.models import JetonAPI
+from attributions.models import Contingent, DecisionCaleol, ObjectifAttribution
 from bilans.models import Bilan, FichierBilan
+from imports.models import Import, LigneImport
 from logement.models import Role
-from menages.models import Menage, Personne, TypeRessource, TypeSituation
+from menages.models import Menage, Personne, Ressource, TypeRessource, TypeSituation
 
 from . import factories as f
 
@@ -126,6 +127,9 @@ def routes_de_la_matrice() -> list[Route]:
 def _vis(personnel, logement=None, convention=None, bilan=None, compte=None):
     logement = personnel if logement is None else logement
     return {
+        # Un import (déposé par le référent de la cible) : son déposant, l'agent du
+        # Département et l'administrateur ; ni coordinateur ni autre référent.
+        "import": frozenset(personnel) - {"coordinateur", "referent"},
         "personnel": frozenset(personnel),
         "mesure": frozenset(personnel),
         "logement": frozenset(logement),
@@ -136,6 +140,9 @@ def _vis(personnel, logement=None, convention=None, bilan=None, compte=None):
         # structures que l'on voit (ouvrir une mesure, filtrer la liste des ménages).
         "compte": frozenset(personnel if compte is None else compte),
         "note": frozenset(),  # une note : la seule structure autrice (aucun rôle de la matrice)
+        "jeton": frozenset(),  # un jeton d'API : son seul titulaire le révoque
+        # Son nom et son début (jamais le secret) : tracés au journal, que lit l'administrateur.
+        "trace_jeton": frozenset({"administrateur"}),
     }
 
 
@@ -199,6 +206,30 @@ def _bilan_pret(territoire, audience, code):
     return bilan
 
 
+def _import(referent, structure, code):
+    """Un essai à blanc déposé par le référent de la cible, dont une ligne retrouve son
+    ménage (doublon à trancher)."""
+    imp = Import(
+        genre="menages",
+        structure=structure,
+        depose_par=referent,
+        rang_depot=1,
+        nom_fichier=f"IMPORT-{code}.csv",
+        format="csv",
+        nb_lignes=1,
+        nb_doublons=1,
+    )
+    imp.fichier.save(f"import-{code}.csv", ContentFile(f"Nom\nNOMSECRET-{code}\n".encode()))
+    LigneImport.objects.create(
+        import_fichier=imp,
+        numero=2,
+        action="doublon",
+        libelle=f"Ménage NOMSECRET-{code} PRENOMSECRET-{code}",
+        doublon=f"NOMSECRET-{code}",
+    )
+    return imp
+
+
 def _projet(mesure, code):
     projet = ProjetAccompagnement.objects.create(
         mesure=mesure, date_elaboration=AUJOURDHUI - dt.timedelta(days=30), diagnostic=code
@@ -238,8 +269,13 @@ def _cible(code, *, epci, structure, plateforme, autre_structure=None, complet=T
         f.MesureFactory(
             menage=menage, structure=autre_structure, type=TypeMesure.objects.get(code="aml")
         )
+    situation = f.SituationFactory(personne=personne)
+    ressource = Ressource.objects.create(
+        menage=menage, type=TypeRessource.objects.first(), montant_mensuel=1
+    )
     mesure = f.MesureFactory(menage=menage, structure=structure, referent=referent)
     projet, objectif, action = _projet(mesure, code)
+    jeton, _ = JetonAPI.creer(user=referent, nom=f"JETON-SECRET-{code}", duree_jours=30)
     rencontre = f.RencontreFactory(
         menage=menage,
         mesure=mesure,
@@ -247,8 +283,11 @@ def _cible(code, *, epci, structure, plateforme, autre_structure=None, complet=T
         auteur=referent,
         note=f"NOTE-SECRETE-{code}",
     )
-    orientation = logement = proposition = convention = bilan = None
+    orientation = logement = proposition = convention = bilan = objectif_attribution = None
     if complet:
+        objectif_attribution = ObjectifAttribution.objects.create(
+            territoire=epci, annee=AUJOURDHUI.year, objectif=12
+        )
         orientation = f.OrientationFactory(
             menage=menage, plateforme=plateforme, motif=f"MOTIF-ORIENTATION-{code}"
         )
@@ -260,10 +299,18 @@ def _cible(code, *, epci, structure, plateforme, autre_structure=None, complet=T
             structure=structure, territoire=epci, reference=f"CONVSECRETE-{code}"
         )
         bilan = _bilan_pret(epci, Bilan.Audience.EPCI, code)
+        import_ = _import(referent, structure, code)
+    else:
+        import_ = None
     return SimpleNamespace(
+        import_=import_,
+        jeton=jeton,
         code=code,
         menage=menage,
         personne=personne,
+        situation=situation,
+        ressource=ressource,
+        objectif_attribution=objectif_attribution,
         mesure=mesure,
         projet=projet,
         objectif=objectif,
@@ -299,6 +346,7 @@ def marqueurs(cible) -> dict[str, list[str]]:
         "personnel": personnel,
         "note": [f"NOTE-SECRETE-{c}"],
         "compte": [f"COMPTESECRET-{c}", f"comptesecret-{c}@"],
+        "trace_jeton": [f"JETON-SECRET-{c}", cible.jeton.prefixe],
     }
     if cible.logement:
         resultat["logement"] = [f"LOGSECRET-{c}", f"ADRESSE-LOGEMENT-{c}"]
@@ -713,6 +761,122 @@ FABRIQUES: dict[str, Fabrique] = {
     ],
 }
 
+
+# --- L'API REST : mêmes objets, envoyés en JSON (PUT, PATCH et DELETE en plus sur un objet) ---
+
+
+FABRIQUES.update(
+    {
+        "api:menage-detail": _menage(
+            donnees=lambda c, p: {"commune": "ECRIT-PAR-LA-MATRICE", "version": c.menage.version}
+        ),
+        "api:personne-detail": _objet("personne", "personnel"),
+        "api:situation-detail": _objet("situation", "personnel"),
+        "api:ressource-detail": _objet(
+            "ressource", "personnel", lambda c, p: {"montant_mensuel": 4321}
+        ),
+        "api:orientation-detail": _objet("orientation", "personnel"),
+        "api:orientation-accepter": _objet(
+            "orientation", "personnel", lambda c, p: {"type": "asrl", "structure": c.structure.pk}
+        ),
+        "api:orientation-refuser": _objet(
+            "orientation", "personnel", lambda c, p: {"motif": "ECRIT"}
+        ),
+        "api:orientation-reorienter": _objet(
+            "orientation", "personnel", lambda c, p: {"motif": "ECRIT", "redirigee_vers": "ECRIT"}
+        ),
+        "api:mesure-detail": _objet("mesure", "mesure"),
+        "api:mesure-demarrer": _objet(
+            "mesure", "mesure", lambda c, p: {"date_debut": _aujourdhui()}
+        ),
+        "api:mesure-renouveler": _objet(
+            "mesure", "mesure", lambda c, p: {"nouvelle_fin_prevue": _aujourdhui(500)}
+        ),
+        "api:mesure-terminer": _objet(
+            "mesure",
+            "mesure",
+            lambda c, p: {"motif_fin": "objectifs_atteints", "date_fin": _aujourdhui()},
+        ),
+        "api:projet-detail": _objet(
+            "projet", "mesure", lambda c, p: {"diagnostic": "ECRIT", "version": c.projet.version}
+        ),
+        "api:objectif-detail": _objet(
+            "objectif",
+            "mesure",
+            lambda c, p: {
+                "intitule": "ECRIT",
+                "statut": ObjectifProjet.Statut.values[-1],
+                "version": c.objectif.version,
+            },
+        ),
+        "api:action-detail": _objet(
+            "action",
+            "mesure",
+            lambda c, p: {
+                "intitule": "ECRIT",
+                "porteur": ActionProjet.Porteur.values[-1],
+                "version": c.action.version,
+            },
+        ),
+        "api:rencontre-detail": _objet("rencontre", "personnel"),
+        "api:convention-detail": _objet(
+            "convention", "convention", lambda c, p: {"nombre_mesures": 99}
+        ),
+        "api:logement-detail": _objet("logement", "logement", lambda c, p: {"commune": "ECRIT"}),
+        "api:proposition-detail": _objet("proposition", "personnel"),
+        "api:proposition-decision-caleol": _objet(
+            "proposition",
+            "personnel",
+            lambda c, p: {"date_caleol": _aujourdhui(), "decision": "rang_1"},
+        ),
+        "api:proposition-reponse": _objet(
+            "proposition",
+            "personnel",
+            lambda c, p: {"reponse": "acceptation", "date_reponse": _aujourdhui()},
+        ),
+        "api:proposition-bail": _objet(
+            "proposition", "personnel", lambda c, p: {"date_signature_bail": _aujourdhui()}
+        ),
+        "api:proposition-entree": _objet(
+            "proposition", "personnel", lambda c, p: {"date_entree": _aujourdhui()}
+        ),
+        # Les objectifs d'attribution se lisent comme les bilans (chiffres, co-pilote compris).
+        "api:objectif-attribution-detail": _objet(
+            "objectif_attribution", "bilan", lambda c, p: {"objectif": 99}
+        ),
+        "api:bilan-detail": _objet("bilan", "bilan"),
+        "api:bilan-statut": _objet("bilan", "bilan"),
+        "api:bilan-relancer": _objet("bilan", "bilan"),
+        "api:bilan-fichier": _telechargements,
+        # Jetons d'API : seul leur titulaire les révoque
+        "jetons:revoquer": _objet("jeton", "jeton"),
+        # Imports de fichiers
+        "imports:fiche": _objet("import_", "import"),
+        "imports:etat": _objet("import_", "import"),
+        "imports:correspondance": _objet("import_", "import", lambda c, p: {"colonne_0": "nom"}),
+        "imports:decisions": _objet(
+            "import_", "import", lambda c, p: {"decision_2": "creer", "pour_tous": "creer"}
+        ),
+        "imports:confirmer": _objet("import_", "import"),
+        "imports:relancer": _objet("import_", "import"),
+        "imports:abandonner": _objet("import_", "import"),
+        "imports:fichier": _objet("import_", "import"),
+        "imports:rapport": lambda c, p: (
+            [
+                ({"pk": c.import_.pk, "format": fmt}, "import" if fmt != "pdf" else "mixte", None)
+                for fmt in ("csv", "xlsx", "pdf")
+            ]
+            if c.import_
+            else []
+        ),
+        "imports:modele": lambda c, p: [
+            ({"genre": genre, "format": fmt}, None, None)
+            for genre in ("menages", "inconnu")
+            for fmt in ("xlsx", "csv")
+        ],
+    }
+)
+
 # Marqueurs qu'une route montre légitimement à qui voit l'objet, bien que leur catégorie soit
 # plus fermée : (route, catégorie) → raison.
 MARQUEURS_PERMIS = {
@@ -736,6 +900,13 @@ FABRIQUES_QUI_ECRIVENT = {
     "attributions:logement_modifier",
     "attributions:proposer",
     "utilisateurs:ajouter_habilitation",
+    "api:menage-detail",
+    "api:ressource-detail",
+    "api:projet-detail",
+    "api:objectif-detail",
+    "api:action-detail",
+    "api:convention-detail",
+    "api:logement-detail",
 }
 
 # Requêtes GET forgées sur les pages sans paramètre d'URL : filtres pointant un objet étranger.
@@ -761,6 +932,22 @@ REQUETES: dict[str, Callable] = {
     ],
     "bilans:liste": lambda c: [f"?territoire={c.menage.territoire_id}"],
     "menages:creer": lambda c: ["?lignes=999"],
+    "api:menage-list": lambda c: [
+        f"?territoire={c.menage.territoire_id}",
+        f"?structure={c.structure.pk}&tri=-modifie_le",
+        f"?referent={c.referent.pk}",
+    ],
+    "api:mesure-list": lambda c: [f"?structure={c.structure.pk}", f"?menage={c.menage.pk}"],
+    "api:rencontre-list": lambda c: [f"?menage={c.menage.pk}", f"?mesure={c.mesure.pk}"],
+    "api:objectif-list": lambda c: [f"?mesure={c.mesure.pk}"],
+    "api:personne-list": lambda c: [f"?menage={c.menage.pk}"],
+    "api:orientation-list": lambda c: [f"?plateforme={c.plateforme.pk}"],
+    "api:logement-list": lambda c: [f"?territoire={c.menage.territoire_id}"],
+    "api:proposition-list": lambda c: [f"?territoire={c.menage.territoire_id}"],
+    "api:bilan-list": lambda c: [f"?territoire={c.menage.territoire_id}"],
+    "api:indicateur-list": lambda c: [
+        f"?territoire={c.menage.territoire_id}&annee={AUJOURDHUI.year - 1}"
+    ],
 }
 
 # Pages de détail où l'objet visible doit apparaître (témoin que les marqueurs sont lus).
@@ -864,18 +1051,47 @@ class Releve:
     ecritures: set = field(default_factory=set)  # routes où un POST permis a bien écrit
 
 
+def est_api(cas: Cas) -> bool:
+    return cas.route.startswith("api:")
+
+
+def envoyer(client, methode, cas: Cas, donnees):
+    """Formulaire pour les pages ; JSON pour l'API (elle refuse le reste par un 415)."""
+    if methode == "get":
+        return client.get(cas.url)
+    if est_api(cas):
+        return getattr(client, methode)(
+            cas.url, data=donnees or {}, content_type="application/json"
+        )
+    return client.post(cas.url, data=donnees)
+
+
+def envois_du_cas(cas: Cas) -> list[tuple[str, dict | None]]:
+    """GET, POST vide, POST plausible ; sur un objet de l'API, aussi PUT, PATCH et DELETE."""
+    if "?" in cas.url and cas.cible is None:  # filtres forgés : GET seul
+        return [("get", None)]
+    envois = [("get", None), ("post", {})]
+    if est_api(cas) and cas.cible is not None:
+        envois += [("put", {}), ("patch", {}), ("delete", None)]
+        if cas.post:  # actions (POST) et modifications (PATCH, PUT)
+            envois += [("post", cas.post), ("patch", cas.post), ("put", cas.post)]
+        return envois
+    if cas.post:
+        envois.append(("post", cas.post))
+    return envois
+
+
 def evaluer(client, role, methode, cas: Cas, donnees, interdits_du_role, modeles, releve: Releve):
     etiquette = f"{role} {methode.upper()} {cas.url} [{cas.cible}/{cas.categorie}]"
     lit = cas.categorie is not None and role in lecture(cas.cible, cas.categorie)
     ecrit = cas.categorie is not None and role in ecriture(cas.cible, cas.categorie)
     # Témoin d'écriture : le POST plausible de l'administrateur doit écrire (sinon la saisie
     # de la fabrique est incomplète et son refus aux autres rôles ne prouverait rien).
-    temoin = role == "administrateur" and methode == "post" and bool(donnees)
+    temoin = role == "administrateur" and methode != "get" and bool(donnees)
     with transaction.atomic():
         avant = empreinte(modeles) if not ecrit or temoin else None
         try:
-            envoi = client.get if methode == "get" else partial(client.post, data=donnees)
-            reponse = envoi(cas.url)
+            reponse = envoyer(client, methode, cas, donnees)
             texte, lisible = texte_de(reponse)
         except Exception as exc:  # noqa: BLE001 — toute exception de vue est un 500
             releve.erreurs.append(f"{etiquette} : exception {type(exc).__name__}: {exc}")
@@ -933,11 +1149,7 @@ def test_matrice_de_fuite(client, monde, etranger, utilisateurs, role, capsys, r
     routes = routes_de_la_matrice()
     for route in routes:
         for cas in cas_de_la_route(route, etranger):
-            variante = "?" in cas.url and cas.cible is None  # filtres forgés : GET seul
-            envois = [("get", None)] + ([] if variante else [("post", {})])
-            if cas.post:
-                envois.append(("post", cas.post))
-            for methode, donnees in envois:
+            for methode, donnees in envois_du_cas(cas):
                 if _connu(role, route, cas, methode):
                     continue
                 resultat = evaluer(

@@ -311,10 +311,13 @@ def test_export_xlsx_vraies_dates_et_nombres(client, monde):
     feuille = openpyxl.load_workbook(io.BytesIO(reponse.content)).active
     lignes = list(feuille.iter_rows(values_only=True))
     assert list(lignes[0]) == ENTETES_MENAGES
-    assert len(lignes) == 2
-    ligne = dict(zip(lignes[0], lignes[1], strict=True))
-    assert ligne["Date de naissance"] == dt.datetime(1990, 6, 30)
-    assert ligne["Composition (personnes)"] == 2
+    # Une ligne par personne, le demandeur d'abord, les colonnes du ménage répétées.
+    assert len(lignes) == 3
+    demandeur_, enfant = (dict(zip(lignes[0], ligne, strict=True)) for ligne in lignes[1:])
+    assert demandeur_["Date de naissance"] == dt.datetime(1990, 6, 30)
+    assert demandeur_["Rôle dans le ménage"] == "Demandeur principal"
+    assert enfant["Rôle dans le ménage"] == "Enfant"
+    assert enfant["Référence"] == demandeur_["Référence"] == monde.m_a1.reference
     assert feuille.cell(row=2, column=ENTETES_MENAGES.index("Date de naissance") + 1).is_date
 
 
@@ -332,7 +335,8 @@ def test_export_en_nombre_de_requetes_constant(client, monde, django_assert_max_
         menage_garni(monde.a2, monde.s2)
     with django_assert_max_num_queries(len(petit.captured_queries)):
         reponse = client.get(EXPORT, {"format": "csv"})
-    assert len(lire_csv(reponse)) == 1 + 3 + 15
+    # Une ligne par personne : trois ménages d'une personne, quinze de trois.
+    assert len(lire_csv(reponse)) == 1 + 3 + 15 * 3
 
 
 # --- Création -----------------------------------------------------------------------------------
