@@ -10,6 +10,7 @@ import hashlib
 import json
 
 from django import forms
+from dsfr.utils import dsfr_input_class_attr
 
 from logement.forms import FormulaireDsfr
 from logement.models import Structure
@@ -94,6 +95,9 @@ class CorrespondanceForm(FormulaireDsfr):
                 required=False,
                 initial=r.colonne,
             )
+            # Champ ajouté après l'habillage DSFR du constructeur parent : sans cet appel, il
+            # serait rendu en « fr-input-group » (mise en page et état d'erreur d'un champ texte).
+            dsfr_input_class_attr(self[f"colonne_{r.index}"])
 
     def get_context(self):
         context = super().get_context()

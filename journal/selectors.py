@@ -73,9 +73,13 @@ def _libelle_champ(modele, nom: str) -> str:
     if modele is None:
         return nom
     try:
-        return str(modele._meta.get_field(nom).verbose_name)
+        champ = modele._meta.get_field(nom)
     except FieldDoesNotExist:
         return nom
+    if champ.auto_created and not champ.concrete:
+        # Relation inverse (les ressources d'un ménage créé par un import) : pas de libellé.
+        return str(champ.related_model._meta.verbose_name_plural)
+    return str(champ.verbose_name)
 
 
 def _texte(valeur, longueur: int | None) -> str:

@@ -387,7 +387,10 @@ est 429 avec l'en-tête `Retry-After` (secondes à attendre).
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {
-        "deepLinking": True,
+        # Accessibilité (axe) : les liens profonds imbriquent un lien dans chaque bouton
+        # d'opération, la coloration syntaxique n'a pas assez de contraste.
+        "deepLinking": False,
+        "syntaxHighlight": False,
         "displayRequestDuration": True,
         "validatorUrl": None,  # sinon Swagger UI interroge un validateur extérieur
     },

@@ -182,6 +182,9 @@ def worker_celery(courtier_redis, transactional_db, tmp_path):
 
 
 @pytest.mark.services
+# serialized_rollback : sinon le vidage de fin de test recrée les types de contenu sous
+# d'autres identifiants, et le test transactionnel suivant ne peut plus restaurer la base.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_entretien_nocturne_par_un_vrai_worker_supprime_les_sessions_expirees(worker_celery):
     processus, journal = worker_celery
     expiree = creer_session(expire_dans=timedelta(hours=-1))

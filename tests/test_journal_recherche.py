@@ -150,3 +150,21 @@ def test_requetes_bornees(client, monde, django_assert_max_num_queries):
         assert client.get(URL).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(URL, {"page": "2", "auteur": "agent"}).status_code == 200
+
+
+def test_trace_portant_une_relation_inverse_se_lit_et_s_exporte(client, monde):
+    """Un import de ménages trace les ressources avec le ménage (relation inverse, sans
+    verbose_name) : la recherche et l'export la montrent au lieu d'une erreur serveur."""
+    services.tracer(
+        "creation",
+        objet=monde.m_a1,
+        utilisateur=monde.agent,
+        changements={"ressources": [None, "RSA : 607,75"], "commune": [None, "Ici"]},
+    )
+    client.force_login(monde.agent)
+    page = client.get(reverse("journal:recherche"))
+    assert page.status_code == 200
+    assert "RSA : 607,75" in page.content.decode()
+    export = client.get(reverse("journal:export"))
+    assert export.status_code == 200
+    assert "RSA : 607,75" in export.content.decode("utf-8-sig")
