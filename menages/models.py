@@ -344,7 +344,11 @@ class SituationResidentielle(Horodatage):
         verbose_name = "situation résidentielle"
         verbose_name_plural = "situations résidentielles"
         ordering = ["personne_id", "-date_debut"]
-        indexes = [models.Index(fields=["personne", "date_debut"], name="situation_personne_date")]
+        indexes = [
+            models.Index(fields=["personne", "date_debut"], name="situation_personne_date"),
+            # Liste de l'API, triée par date de début : sans lui, chaque page trie tout.
+            models.Index(fields=["date_debut", "id"], name="situation_date_debut"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(date_fin__isnull=True) | Q(date_fin__gte=F("date_debut")),
