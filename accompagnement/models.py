@@ -8,7 +8,7 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -197,7 +197,12 @@ class Convention(Horodatage):
         Territoire, verbose_name="territoire", on_delete=models.PROTECT, related_name="conventions"
     )
     annee = models.PositiveSmallIntegerField(
-        "année", validators=[MinValueValidator(2000, "Année invraisemblable.")]
+        "année",
+        # Au-delà, la fiche ne pourrait plus calculer l'occupation (dates de l'année).
+        validators=[
+            MinValueValidator(2000, "Année invraisemblable."),
+            MaxValueValidator(2100, "Année invraisemblable."),
+        ],
     )
     nombre_mesures = models.PositiveIntegerField(
         "mesures financées", validators=[MinValueValidator(1, "Au moins une mesure financée.")]

@@ -321,3 +321,14 @@ def test_coordinateur_ne_peut_pas_modifier(client, monde):
     client.force_login(monde.coordinateur)
     reponse = client.post(reverse("conventions:modifier", args=[convention.pk]), donnees(monde))
     assert reponse.status_code == 403
+
+
+@pytest.mark.parametrize("annee", [12000, 32767])
+def test_annee_hors_calendrier_refusee_sans_erreur_serveur(client, monde, annee):
+    """La fiche calcule l'occupation avec les dates de l'année : une année à cinq chiffres
+    aurait fait une erreur serveur à chaque lecture."""
+    client.force_login(monde.agent)
+    reponse = client.post(reverse("conventions:creer"), donnees(monde, annee=annee))
+    assert reponse.status_code == 200
+    assert "Année invraisemblable." in reponse.context["form"].errors["annee"]
+    assert not Convention.objects.exists()
